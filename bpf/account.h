@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Maps and the per-packet accounting step shared by the XDP and TC programs.
+ *
+ * Both objects declare the same maps; user space loads one, pins its maps and
+ * hands their fds to the other (bpf_map__reuse_fd), so XDP and TC of one
+ * interface fill one stats array, one slot per enum ps_dir.
+ */
+#ifndef PKTSCOPE_ACCOUNT_H
+#define PKTSCOPE_ACCOUNT_H
+
+#include "pktscope.h"
+#include "parse.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_DIR_MAX);
+	__type(key, __u32);
+	__type(value, struct ps_counters);
+} ps_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_meta);
+} ps_meta SEC(".maps");
+
+/* In .rodata: read-only, so the verifier knows every slot is initialised. */
+static const volatile __u32 ps_hist_bounds[PS_HIST_SLOTS] = PS_HIST_BOUNDS_INIT;
+
+/* Count one packet of len bytes seen at dir, with the program's verdict. */
+static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
+				       __u64 len, __u32 verdict)
+{
+	struct ps_counters *c;
+	__u32 b;
+
+	c = bpf_map_lookup_elem(&ps_stats, &dir);
+	if (!c)
+		return;
+
+	c->pkts++;
+	c->bytes += len;
+	if (p->l3 < PS_L3_MAX) {
+		c->l3_pkts[p->l3]++;
+		c->l3_bytes[p->l3] += len;
+	}
+	if (p->l4 < PS_L4_MAX) {
+		c->l4_pkts[p->l4]++;
+		c->l4_bytes[p->l4] += len;
+	}
+	if (verdict < PS_V_MAX)
+		c->verdict[verdict]++;
+	if (p->bad && p->bad_layer < PS_LAYER_MAX) {
+		if (p->bad == PS_BAD_TRUNC)
+			c->truncated[p->bad_layer]++;
+		else
+			c->malformed[p->bad_layer]++;
+	}
+	/* Rare flags share one test so the common packet takes one branch. */
+	if (p->flags) {
+		if (p->flags & PS_F_VLAN2)
+			c->qinq++;
+		else if (p->flags & PS_F_VLAN1)
+			c->vlan++;
+		if (p->flags & PS_F_V4FRAG)
+			c->ipv4_frag++;
+		if (p->flags & PS_F_V6FRAG)
+			c->ipv6_frag++;
+		if (p->flags & PS_F_V4OPT)
+			c->ipv4_options++;
+		if (p->flags & PS_F_V6EXT)
+			c->ipv6_ext++;
+	}
+
+	PS_HIST_BUCKET(ps_hist_bounds, len, b);
+	if (b < PS_HIST_SLOTS)
+		c->hist[b]++;
+}
+
+#endif /* PKTSCOPE_ACCOUNT_H */

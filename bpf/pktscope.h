@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The kernel/user contract of pktscope's packet accounting.
+ *
+ * Everything here is included both by BPF programs (after vmlinux.h) and by
+ * user space (after <linux/types.h>).  Only fixed-width types, explicit
+ * padding, and a size assert beside every struct.  Bump PS_LAYOUT_VERSION
+ * whenever a struct or an enum below changes: a reader refuses a pinned map
+ * whose version it does not know instead of misreading it.
+ */
+#ifndef PKTSCOPE_H
+#define PKTSCOPE_H
+
+#define PS_LAYOUT_VERSION	1
+#define PS_MAGIC		0x70736370u	/* "pscp" */
+
+/* Key of the per-CPU stats array: where the packet was seen. */
+enum ps_dir {
+	PS_DIR_XDP	= 0,	/* XDP, ingress */
+	PS_DIR_TC_IN	= 1,	/* TC clsact ingress */
+	PS_DIR_TC_OUT	= 2,	/* TC clsact egress */
+	PS_DIR_MAX
+};
+
+enum ps_l3 {
+	PS_L3_IPV4 = 0,
+	PS_L3_IPV6,
+	PS_L3_ARP,
+	PS_L3_OTHER,
+	PS_L3_MAX
+};
+
+enum ps_l4 {
+	PS_L4_TCP = 0,
+	PS_L4_UDP,
+	PS_L4_ICMP,
+	PS_L4_ICMPV6,
+	PS_L4_OTHER,	/* IP with another protocol, or a non-first fragment */
+	PS_L4_NONE,	/* no L4 at all: ARP, non-IP, or parsing stopped before it */
+	PS_L4_MAX
+};
+
+/* The program's own verdict (XDP action, or TC_ACT_OK / TC_ACT_SHOT mapped). */
+enum ps_verdict {
+	PS_V_ABORTED = 0,	/* numbered like enum xdp_action */
+	PS_V_DROP,
+	PS_V_PASS,
+	PS_V_TX,
+	PS_V_REDIRECT,
+	PS_V_MAX
+};
+
+/* The layer at which parsing stopped for a truncated or malformed packet. */
+enum ps_layer {
+	PS_LAYER_ETH = 0,
+	PS_LAYER_VLAN,
+	PS_LAYER_ARP,
+	PS_LAYER_IPV4,
+	PS_LAYER_IPV6,
+	PS_LAYER_IPV6_EXT,
+	PS_LAYER_TCP,
+	PS_LAYER_UDP,
+	PS_LAYER_ICMP,
+	PS_LAYER_ICMPV6,
+	PS_LAYER_MAX
+};
+
+/*
+ * Packet size histogram.  Bucket i holds sizes in [bound[i], bound[i+1]).
+ * The bounds are chosen so that the frame sizes people reason about land in
+ * distinct buckets: 64, 128, 256, 512, 576 (IPv4 minimum reassembly), 1024,
+ * 1280 (IPv6 minimum MTU), 1500, 1514 (1500 MTU + Ethernet header), 4096 and
+ * 9000 (jumbo).  The last bucket is open-ended so GSO/GRO super-packets seen
+ * at TC (up to 64 KiB and beyond with BIG TCP) are counted, never dropped.
+ *
+ * The table is padded with ~0 up to PS_HIST_SLOTS (a power of two) so that
+ * the BPF side can binary-search it in a fixed number of steps.
+ */
+#define PS_HIST_BUCKETS	18
+#define PS_HIST_SLOTS	32
+#define PS_HIST_BOUNDS_INIT {						\
+	0, 64, 128, 256, 512, 576, 1024, 1280, 1500, 1514,		\
+	2048, 4096, 8192, 9000, 16384, 32768, 65536, 131072,		\
+	~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u,				\
+	~0u, ~0u, ~0u, ~0u, ~0u, ~0u }
+
+/*
+ * Bucket of a size: the largest i with bound[i] <= len, found in log2(32)
+ * steps.  bound[0] is 0, so every length has a bucket.  Written as a macro
+ * so BPF (reading .rodata) and user space (tests, printer) share it.
+ */
+#define PS_HIST_BUCKET(bounds, len, out) do {				\
+	__u32 __lo = 0;							\
+	if ((len) >= (bounds)[__lo + 16]) __lo += 16;			\
+	if ((len) >= (bounds)[__lo + 8]) __lo += 8;			\
+	if ((len) >= (bounds)[__lo + 4]) __lo += 4;			\
+	if ((len) >= (bounds)[__lo + 2]) __lo += 2;			\
+	if ((len) >= (bounds)[__lo + 1]) __lo += 1;			\
+	(out) = __lo;							\
+} while (0)
+
+/* One per-CPU value of the stats array, one array slot per enum ps_dir. */
+struct ps_counters {
+	__u64 pkts;
+	__u64 bytes;
+	__u64 l3_pkts[PS_L3_MAX];
+	__u64 l3_bytes[PS_L3_MAX];
+	__u64 l4_pkts[PS_L4_MAX];
+	__u64 l4_bytes[PS_L4_MAX];
+	__u64 verdict[PS_V_MAX];
+	__u64 truncated[PS_LAYER_MAX];	/* header did not fit in the packet */
+	__u64 malformed[PS_LAYER_MAX];	/* header fit but a field was invalid */
+	__u64 vlan;			/* packets with one VLAN tag */
+	__u64 qinq;			/* packets with two VLAN tags */
+	__u64 ipv4_frag;		/* IPv4 fragments (first and later) */
+	__u64 ipv6_frag;		/* IPv6 with a fragment header */
+	__u64 ipv4_options;		/* IPv4 headers longer than 20 bytes */
+	__u64 ipv6_ext;			/* IPv6 with >= 1 extension header */
+	__u64 hist[PS_HIST_SLOTS];	/* only PS_HIST_BUCKETS are used */
+};
+_Static_assert(sizeof(struct ps_counters) ==
+	       8 * (2 + 2 * PS_L3_MAX + 2 * PS_L4_MAX + PS_V_MAX +
+		    2 * PS_LAYER_MAX + 6 + PS_HIST_SLOTS),
+	       "struct ps_counters has padding or a changed layout");
+
+/* Flags in ps_meta.flags. */
+#define PS_META_XDP		(1u << 0)	/* XDP program attached */
+#define PS_META_TC_IN		(1u << 1)	/* TC ingress filter attached */
+#define PS_META_TC_OUT		(1u << 2)	/* TC egress filter attached */
+#define PS_META_CLSACT_OURS	(1u << 3)	/* pktscope created the clsact qdisc */
+
+enum ps_xdp_mode {
+	PS_XDP_MODE_NONE = 0,
+	PS_XDP_MODE_NATIVE,
+	PS_XDP_MODE_GENERIC,
+};
+
+#define PS_IFNAMSIZ 16
+
+/*
+ * The single value of the pinned "meta" array: what was attached, where and
+ * how, written by `pktscope attach` and read by status/stats/detach.
+ */
+struct ps_meta {
+	__u32 magic;			/* PS_MAGIC */
+	__u32 layout_version;		/* PS_LAYOUT_VERSION of the writer */
+	__u32 counters_size;		/* sizeof(struct ps_counters) */
+	__u32 flags;			/* PS_META_* */
+	__u64 netns_ino;		/* inode of the network namespace */
+	__u32 ifindex;
+	__u32 xdp_mode;			/* enum ps_xdp_mode */
+	__u32 xdp_prog_id;
+	__u32 tc_in_prog_id;
+	__u32 tc_out_prog_id;
+	__u32 tc_handle;
+	__u32 tc_priority;
+	__u32 _pad0;
+	__u64 attach_time;		/* CLOCK_REALTIME seconds */
+	char ifname[PS_IFNAMSIZ];
+};
+_Static_assert(sizeof(struct ps_meta) == 80, "struct ps_meta layout changed");
+
+#endif /* PKTSCOPE_H */

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* What every command uses: errors, typed option parsers, mounts, netns, signals. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "ctl.h"
+#include "output.h"
+
+struct ps_globals g;
+volatile sig_atomic_t ps_exiting;
+
+const char *const ps_dir_names[PS_DIR_MAX] = { "xdp", "tc_ingress", "tc_egress" };
+const char *const ps_l3_names[PS_L3_MAX] = { "ipv4", "ipv6", "arp", "other" };
+const char *const ps_l4_names[PS_L4_MAX] = { "tcp", "udp", "icmp", "icmpv6", "other", "none" };
+const char *const ps_verdict_names[PS_V_MAX] = { "aborted", "drop", "pass", "tx", "redirect" };
+const char *const ps_layer_names[PS_LAYER_MAX] = {
+	"eth", "vlan", "arp", "ipv4", "ipv6", "ipv6_ext", "tcp", "udp", "icmp", "icmpv6",
+};
+const char *const ps_xdp_mode_names[3] = { "none", "native", "generic" };
+const __u32 ps_hist_bounds_user[PS_HIST_SLOTS] = PS_HIST_BOUNDS_INIT;
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "pktscope: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ps_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	if (g.json) {
+		char buf[1024];
+
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		fputs("{\"error\":", stdout);
+		out_json_escape(stdout, buf);
+		fputs("}\n", stdout);
+		fflush(stdout);
+	}
+}
+
+void ps_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void ps_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+int ps_common_opt(int c, const char *arg)
+{
+	switch (c) {
+	case 'j':
+		g.json = true;
+		out_init(true);
+		return 0;
+	case 'v':
+		g.verbose = true;
+		return 0;
+	case 'h':
+		return 1;
+	case PS_OPT_NETNS:
+		/* Only before the command: the namespace is entered once, first. */
+		ps_err("--netns must come before the command: pktscope --netns %s CMD ...", arg);
+		return -1;
+	default:
+		return -1;	/* getopt already printed what was wrong */
+	}
+}
+
+void ps_cmd_help(const char *name, const char *options)
+{
+	const struct ps_cmd *c;
+
+	for (c = ps_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			break;
+	if (!c->name)
+		return;
+	printf("usage: pktscope [--netns NAME] %s %s\n  %s\n", c->name, c->args, c->help);
+	if (options && *options)
+		printf("\noptions:\n%s", options);
+	printf("  -j, --json      JSON output\n"
+	       "  -v, --verbose   libbpf's own messages\n"
+	       "  -h, --help      this help\n");
+}
+
+/* ---- typed option parsers ---------------------------------------------- */
+
+int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+') {
+		ps_err("%s '%s' is not a number: give an integer from %llu to %llu",
+		       what, s ? s : "", (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end) {
+		ps_err("%s '%s' is not a number: give an integer from %llu to %llu",
+		       what, s, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	if (v < min || v > max) {
+		ps_err("%s %s is out of range: give an integer from %llu to %llu",
+		       what, s, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_port(const char *what, const char *s, uint16_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(what, s, 0, 65535, &v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_seconds(const char *what, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = s && *s ? strtod(s, &end) : 0;
+	if (!s || !*s || errno || *end || v != v) {
+		ps_err("%s '%s' is not a number of seconds: give a value from %g to %g",
+		       what, s ? s : "", min, max);
+		return -1;
+	}
+	if (v < min || v > max) {
+		ps_err("%s %s is out of range: give a value from %g to %g", what, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_ifindex(const char *s, int *ifindex)
+{
+	unsigned int idx;
+
+	if (!s || !*s || strlen(s) >= IF_NAMESIZE) {
+		ps_err("interface name '%s' is not valid: give a name from 'ip link'", s ? s : "");
+		return -1;
+	}
+	idx = if_nametoindex(s);
+	if (!idx) {
+		ps_err("unknown interface '%s'%s%s: see 'ip link'%s", s,
+		       g.netns ? " in netns " : "", g.netns ? g.netns : "",
+		       g.netns ? "" : " (or pass --netns NAME before the command)");
+		return -1;
+	}
+	*ifindex = idx;
+	return 0;
+}
+
+int parse_pid(const char *s, int *pid)
+{
+	char path[64];
+	uint64_t v;
+
+	if (parse_u64("PID", s, 1, INT_MAX, &v))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)v);
+	if (access(path, F_OK)) {
+		ps_err("no process with PID %llu: see 'ps'", (unsigned long long)v);
+		return -1;
+	}
+	*pid = v;
+	return 0;
+}
+
+int parse_cidr(const char *s, struct ps_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash;
+	uint64_t prefix;
+	int max;
+
+	memset(out, 0, sizeof(*out));
+	if (!s || strlen(s) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, s);
+	slash = strchr(s, '/');
+	if (slash)
+		buf[slash - s] = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		goto bad;
+	}
+	prefix = max;
+	if (slash && parse_u64("CIDR prefix length", slash + 1, 0, max, &prefix))
+		return -1;
+	out->prefix = prefix;
+	return 0;
+bad:
+	ps_err("'%s' is not an address or CIDR: give e.g. 10.0.0.0/24 or fd00::/64", s ? s : "");
+	return -1;
+}
+
+/* ---- system set-up -------------------------------------------------------- */
+
+/* Effective capabilities from /proc/self/status (no libcap needed). */
+static uint64_t cap_eff(void)
+{
+	unsigned long long v = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+int ps_need_root(const char *what)
+{
+	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21, CAP_BPF 39 */
+	uint64_t caps = cap_eff();
+	bool bpf = caps & ((1ull << 39) | (1ull << 21));
+
+	if (geteuid() == 0 || (bpf && (caps & (1ull << 12))))
+		return 0;
+	ps_err("%s needs root (or CAP_BPF and CAP_NET_ADMIN): run it with sudo", what);
+	return -1;
+}
+
+static int mount_if_missing(const char *dir, const char *type, unsigned long magic)
+{
+	struct statfs st;
+
+	if (!statfs(dir, &st) && (unsigned long)st.f_type == magic)
+		return 0;
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		ps_err("create mount point %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (mount(type, dir, type, 0, "mode=0700")) {
+		ps_err("mount %s at %s: %s (mount it by hand: mount -t %s %s %s)",
+		       type, dir, strerror(errno), type, type, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int ps_mount_bpffs(void)
+{
+	return mount_if_missing(PS_BPFFS, "bpf", BPF_FS_MAGIC);
+}
+
+int ps_mount_tracefs(void)
+{
+	return mount_if_missing(PS_TRACEFS, "tracefs", TRACEFS_MAGIC);
+}
+
+int ps_enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		ps_err("netns name '%s' is not valid: give a name from 'ip netns list'", name);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ps_err("unknown netns '%s' (%s: %s): see 'ip netns list'", name, path, strerror(errno));
+		return -1;
+	}
+	/*
+	 * setns() only: unlike `ip netns exec`, the mount namespace and so the
+	 * host's bpffs and tracefs stay as they are.
+	 */
+	if (setns(fd, CLONE_NEWNET)) {
+		ps_err("enter netns '%s': %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int ps_netns_ino(uint64_t *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st)) {
+		ps_err("stat /proc/self/ns/net: %s", strerror(errno));
+		return -1;
+	}
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* The /run/netns name of a namespace inode, "-" for ours without a name. */
+const char *ps_netns_name(uint64_t ino, char *buf, size_t len)
+{
+	struct dirent *de;
+	struct stat st;
+	char path[PATH_MAX];
+	DIR *d;
+
+	d = opendir("/run/netns");
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+			if (!stat(path, &st) && st.st_ino == ino) {
+				snprintf(buf, len, "%s", de->d_name);
+				closedir(d);
+				return buf;
+			}
+		}
+		closedir(d);
+	}
+	if (!stat("/proc/1/ns/net", &st) && st.st_ino == ino)
+		snprintf(buf, len, "init");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)ino);
+	return buf;
+}
+
+/* libbpf's and libxdp's own messages only with -v: ours say what failed. */
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	(void)lvl;
+	return g.verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int libxdp_print(enum libxdp_print_level lvl, const char *fmt, va_list ap)
+{
+	(void)lvl;
+	return g.verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+void ps_libbpf_quiet(void)
+{
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+}
+
+/* ---- signals and time --------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	ps_exiting = 1;
+}
+
+void ps_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking poll or sleep returns EINTR at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+double ps_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int ps_sleep(double secs)
+{
+	struct timespec ts;
+
+	if (secs <= 0)
+		return ps_exiting ? -1 : 0;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - ts.tv_sec) * 1e9);
+	while (!ps_exiting && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return ps_exiting ? -1 : 0;
+}
+
+int ps_ncpus(void)
+{
+	static int n;
+
+	if (!n) {
+		n = libbpf_num_possible_cpus();
+		if (n <= 0)
+			n = 1;
+	}
+	return n;
+}

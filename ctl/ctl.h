@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The pktscope command-line tool: what its parts share. */
+#ifndef PKTSCOPE_CTL_H
+#define PKTSCOPE_CTL_H
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "pktscope.h"
+
+/* Exit codes, documented in the README and in `pktscope --help`. */
+#define EXIT_OK		0	/* success */
+#define EXIT_RUNTIME	1	/* the system refused or failed: permission, kernel, IO */
+#define EXIT_USAGE	2	/* bad command line: unknown command/flag, bad value, unknown interface */
+
+#define PS_PIN_ROOT	"/sys/fs/bpf/pktscope"
+#define PS_BPFFS	"/sys/fs/bpf"
+#define PS_TRACEFS	"/sys/kernel/tracing"
+
+/* Options every command accepts, after the command name or before it. */
+struct ps_globals {
+	bool json;		/* -j/--json */
+	bool verbose;		/* -v: libbpf's own messages */
+	const char *netns;	/* --netns NAME, entered before the command runs */
+};
+extern struct ps_globals g;
+
+struct ps_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args;	/* one-line synopsis of the arguments */
+	const char *help;	/* one-line description */
+};
+extern const struct ps_cmd ps_cmds[];
+
+/*
+ * Common options, appended to each command's own getopt tables; handle them
+ * in the default branch with ps_common_opt().
+ */
+#define PS_COMMON_SHORTOPTS "jvh"
+#define PS_OPT_NETNS	0x1000
+#define PS_COMMON_LONGOPTS					\
+	{ "json",	no_argument,		NULL, 'j' },	\
+	{ "verbose",	no_argument,		NULL, 'v' },	\
+	{ "help",	no_argument,		NULL, 'h' },	\
+	{ "netns",	required_argument,	NULL, PS_OPT_NETNS }
+
+/* Returns 0 when handled, 1 for -h (caller prints help, exits 0), -1 bad. */
+int ps_common_opt(int c, const char *arg);
+void ps_cmd_help(const char *name, const char *options);
+
+/* Errors: one line on stderr ("pktscope: ..."), and {"error": ...} in JSON. */
+void ps_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Typed option parsers: each prints its own error and returns -1 on bad input. */
+int parse_u64(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_port(const char *what, const char *s, uint16_t *out);
+int parse_seconds(const char *what, const char *s, double min, double max, double *out);
+int parse_ifindex(const char *s, int *ifindex);
+int parse_pid(const char *s, int *pid);
+
+struct ps_cidr {
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 prefix;
+	__u8 addr[16];
+};
+int parse_cidr(const char *s, struct ps_cidr *out);
+
+/* System set-up. */
+int ps_need_root(const char *what);
+int ps_mount_bpffs(void);
+int ps_mount_tracefs(void);
+int ps_enter_netns(const char *name);
+int ps_netns_ino(uint64_t *ino);
+const char *ps_netns_name(uint64_t ino, char *buf, size_t len);
+void ps_libbpf_quiet(void);
+
+/* Ctrl-C / SIGTERM: set ps_exiting, interrupt sleeps. */
+extern volatile sig_atomic_t ps_exiting;
+void ps_install_signals(void);
+/* Sleep up to secs; returns -1 when interrupted by a signal that asks to exit. */
+int ps_sleep(double secs);
+double ps_now(void);	/* CLOCK_MONOTONIC seconds */
+
+/* Pinned accounting of one interface. */
+struct ps_pins {
+	char dir[PATH_MAX];
+	int stats_fd;
+	int meta_fd;
+	struct ps_meta meta;
+};
+int ps_pin_dir(uint64_t netns_ino, int ifindex, char *buf, size_t len);
+int ps_pins_open(const char *dir, struct ps_pins *p);	/* verifies layout */
+void ps_pins_close(struct ps_pins *p);
+int ps_pins_open_iface(const char *ifname, struct ps_pins *p);
+int ps_read_counters(int stats_fd, struct ps_counters out[PS_DIR_MAX]);
+
+/* Per-CPU map values: sum an array of nr_cpus values of size sz (8-aligned). */
+int ps_ncpus(void);
+
+/* Names of enum values, shared by the text and JSON outputs. */
+extern const char *const ps_dir_names[PS_DIR_MAX];
+extern const char *const ps_l3_names[PS_L3_MAX];
+extern const char *const ps_l4_names[PS_L4_MAX];
+extern const char *const ps_verdict_names[PS_V_MAX];
+extern const char *const ps_layer_names[PS_LAYER_MAX];
+extern const char *const ps_xdp_mode_names[3];
+extern const __u32 ps_hist_bounds_user[PS_HIST_SLOTS];
+
+/* Histograms, bpftrace style. */
+void ps_size_label(__u64 v, char *buf, size_t len);
+void ps_print_bounds_hist(const char *key, const __u64 *counts, const __u32 *bounds,
+			  int nbuckets);
+void ps_print_log2_hist(const char *key, const __u64 *slots, int nslots,
+			const char *unit);
+
+/* Commands (one entry each in ps_cmds[], ctl/commands.c). */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_hist(int argc, char **argv);
+
+#endif /* PKTSCOPE_CTL_H */
