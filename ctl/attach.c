@@ -95,6 +95,15 @@ out:
 	return n;
 }
 
+/* Id of the program in pktscope's filter slot at ap, 0 when none. */
+static __u32 tc_prog_at(int ifindex, enum bpf_tc_attach_point ap)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = ap);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PS_TC_HANDLE, .priority = PS_TC_PRIO);
+
+	return bpf_tc_query(&hook, &opts) ? 0 : opts.prog_id;
+}
+
 /* Detach our filter at attach point ap if the program there is ours. */
 static void tc_detach_one(int ifindex, enum bpf_tc_attach_point ap, __u32 prog_id)
 {
@@ -194,16 +203,16 @@ static int xdp_attach(struct xdp_stats_bpf *skel, int ifindex, const char *ifnam
 	}
 	if (mode == XDP_MODE_UNSPEC) {
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+		mode = XDP_MODE_NATIVE;
 		if (err) {
 			ps_warn("native XDP on %s refused (%s); falling back to generic mode",
 				ifname, strerror(-err));
 			mode = XDP_MODE_SKB;
-		} else {
-			mode = XDP_MODE_NATIVE;
+			err = xdp_program__attach(prog, ifindex, mode, 0);
 		}
-	}
-	if (mode != XDP_MODE_NATIVE || err)
+	} else {
 		err = xdp_program__attach(prog, ifindex, mode, 0);
+	}
 	if (err) {
 		ps_err("attach XDP to %s in %s mode: %s%s", ifname, mode_name(mode),
 		       strerror(-err), mode == XDP_MODE_NATIVE ?
@@ -304,6 +313,7 @@ static int pin_map(int fd, const char *dir, const char *name)
 /* ---- attach ------------------------------------------------------------------ */
 
 static int do_detach(const char *dir, bool quiet);
+static const char *live_state(const struct ps_meta *m);
 
 static int parse_mode(const char *s, enum xdp_attach_mode *mode)
 {
@@ -383,11 +393,25 @@ int cmd_attach(int argc, char **argv)
 	ps_pin_dir(ino, ifindex, dir, sizeof(dir));
 
 	if (!access(dir, F_OK)) {
-		if (!ao.replace) {
+		struct ps_pins old;
+		const char *st;
+
+		if (ps_pins_open(dir, &old))
+			return EXIT_RUNTIME;
+		st = live_state(&old.meta);
+		ps_pins_close(&old);
+		/*
+		 * Namespace inodes are reused once a namespace is gone, so pins
+		 * left by a deleted netns can carry this directory's name: pins
+		 * whose programs are no longer attached are stale, not ours.
+		 */
+		if (!strcmp(st, "ok") && !ao.replace) {
 			ps_info("%s: pktscope is already attached (%s); nothing changed "
 				"(use --replace to attach anew)", iface, dir);
 			return EXIT_OK;
 		}
+		if (strcmp(st, "ok"))
+			ps_info("%s: removing stale pins in %s (%s)", iface, dir, st);
 		if (do_detach(dir, true))
 			return EXIT_RUNTIME;
 	}
@@ -618,6 +642,12 @@ static const char *live_state(const struct ps_meta *m)
 
 	if (!if_indextoname(m->ifindex, ifname))
 		return "interface gone";
+	if ((m->flags & PS_META_TC_IN) &&
+	    tc_prog_at(m->ifindex, BPF_TC_INGRESS) != m->tc_in_prog_id)
+		return "tc program gone";
+	if ((m->flags & PS_META_TC_OUT) &&
+	    tc_prog_at(m->ifindex, BPF_TC_EGRESS) != m->tc_out_prog_id)
+		return "tc program gone";
 	if (!(m->flags & PS_META_XDP))
 		return "ok";
 	mp = xdp_multiprog__get_from_ifindex(m->ifindex);
