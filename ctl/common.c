@@ -324,9 +324,11 @@ int ps_enter_netns(const char *name)
 	 * host's bpffs and tracefs stay as they are.
 	 */
 	if (setns(fd, CLONE_NEWNET)) {
-		ps_err("enter netns '%s': %s", name, strerror(errno));
+		int err = errno;
+
+		ps_err("enter netns '%s': %s", name, strerror(err));
 		close(fd);
-		return -1;
+		return err == EPERM ? -EPERM : -1;
 	}
 	close(fd);
 	return 0;

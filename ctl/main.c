@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* pktscope: entry point, global options, command dispatch. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct ps_cmd *cmd;
-	int c;
+	int c, r;
 
 	out_init(false);
 	ps_libbpf_quiet();
@@ -78,8 +79,14 @@ int main(int argc, char **argv)
 	cmd = find_cmd(argv[optind]);
 	if (!cmd)
 		return EXIT_USAGE;
-	if (g.netns && ps_enter_netns(g.netns))
-		return EXIT_USAGE;
+	if (g.netns) {
+		/* A missing privilege is a runtime error, not a bad netns name. */
+		if (ps_need_root("--netns"))
+			return EXIT_RUNTIME;
+		r = ps_enter_netns(g.netns);
+		if (r)
+			return r == -EPERM ? EXIT_RUNTIME : EXIT_USAGE;
+	}
 
 	/* The command sees argv[0] = its name, as getopt expects. */
 	argc -= optind;
