@@ -26,9 +26,6 @@ struct {
 	__type(value, struct ps_meta);
 } ps_meta SEC(".maps");
 
-/* In .rodata: read-only, so the verifier knows every slot is initialised. */
-static const volatile __u32 ps_hist_bounds[PS_HIST_SLOTS] = PS_HIST_BOUNDS_INIT;
-
 /* Count one packet of len bytes seen at dir, with the program's verdict. */
 static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
 				       __u64 len, __u32 verdict)
@@ -74,7 +71,7 @@ static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
 			c->ipv6_ext++;
 	}
 
-	PS_HIST_BUCKET(ps_hist_bounds, len, b);
+	b = ps_hist_bucket(len);
 	if (b < PS_HIST_SLOTS)
 		c->hist[b]++;
 }

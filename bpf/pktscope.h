@@ -78,26 +78,58 @@ enum ps_layer {
  */
 #define PS_HIST_BUCKETS	18
 #define PS_HIST_SLOTS	32
+#define PS_HB1	64
+#define PS_HB2	128
+#define PS_HB3	256
+#define PS_HB4	512
+#define PS_HB5	576
+#define PS_HB6	1024
+#define PS_HB7	1280
+#define PS_HB8	1500
+#define PS_HB9	1514
+#define PS_HB10	2048
+#define PS_HB11	4096
+#define PS_HB12	8192
+#define PS_HB13	9000
+#define PS_HB14	16384
+#define PS_HB15	32768
+#define PS_HB16	65536
+#define PS_HB17	131072
 #define PS_HIST_BOUNDS_INIT {						\
-	0, 64, 128, 256, 512, 576, 1024, 1280, 1500, 1514,		\
-	2048, 4096, 8192, 9000, 16384, 32768, 65536, 131072,		\
+	0, PS_HB1, PS_HB2, PS_HB3, PS_HB4, PS_HB5, PS_HB6, PS_HB7,	\
+	PS_HB8, PS_HB9, PS_HB10, PS_HB11, PS_HB12, PS_HB13, PS_HB14,	\
+	PS_HB15, PS_HB16, PS_HB17,					\
 	~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u,				\
 	~0u, ~0u, ~0u, ~0u, ~0u, ~0u }
 
 /*
- * Bucket of a size: the largest i with bound[i] <= len, found in log2(32)
- * steps.  bound[0] is 0, so every length has a bucket.  Written as a macro
- * so BPF (reading .rodata) and user space (tests, printer) share it.
+ * Bucket of a size: the largest i with bound[i] <= len.  A balanced tree of
+ * comparisons with constants (at most 5, no memory loads), generated from
+ * the same PS_HBn bounds as the table the printer uses.
  */
-#define PS_HIST_BUCKET(bounds, len, out) do {				\
-	__u32 __lo = 0;							\
-	if ((len) >= (bounds)[__lo + 16]) __lo += 16;			\
-	if ((len) >= (bounds)[__lo + 8]) __lo += 8;			\
-	if ((len) >= (bounds)[__lo + 4]) __lo += 4;			\
-	if ((len) >= (bounds)[__lo + 2]) __lo += 2;			\
-	if ((len) >= (bounds)[__lo + 1]) __lo += 1;			\
-	(out) = __lo;							\
-} while (0)
+static inline __u32 ps_hist_bucket(__u64 len)
+{
+	if (len < PS_HB9) {
+		if (len < PS_HB5) {
+			if (len < PS_HB3)
+				return len < PS_HB1 ? 0 : len < PS_HB2 ? 1 : 2;
+			return len < PS_HB4 ? 3 : 4;
+		}
+		if (len < PS_HB7)
+			return len < PS_HB6 ? 5 : 6;
+		return len < PS_HB8 ? 7 : 8;
+	}
+	if (len < PS_HB13) {
+		if (len < PS_HB11)
+			return len < PS_HB10 ? 9 : 10;
+		return len < PS_HB12 ? 11 : 12;
+	}
+	if (len < PS_HB15)
+		return len < PS_HB14 ? 13 : 14;
+	if (len < PS_HB16)
+		return 15;
+	return len < PS_HB17 ? 16 : 17;
+}
 
 /* One per-CPU value of the stats array, one array slot per enum ps_dir. */
 struct ps_counters {
