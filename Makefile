@@ -31,7 +31,7 @@ endif
 
 # Sources.  Every foo.bpf.c becomes build/foo.bpf.o and build/foo.skel.h;
 # base names are unique across directories.
-BPF_DIRS	:= xdp tc bpf cpu-mem-io
+BPF_DIRS	:= xdp tc bpf cpu-mem-io tests/bpf
 BPF_SRCS	:= $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c))
 BPF_OBJS	:= $(addprefix $(BUILD)/,$(notdir $(BPF_SRCS:.bpf.c=.bpf.o)))
 SKELS		:= $(BPF_OBJS:.bpf.o=.skel.h)
@@ -102,7 +102,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(filter-out $(BUILD)/obj/ctl/main.o,$(CTL_OBJS
 # Test programs: frame pointers and symbols so stacks and names are exact.
 $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 	$(call msg,CC-PROG,$@)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -o $@ $< -lpthread
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-inline -Wall -o $@ $< -lpthread
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)
 
@@ -110,7 +110,8 @@ $(BUILD)/tests/progs/%: tests/progs/%.c | $(BUILD)/tests/progs
 DEPS_BUILD	:= clang llvm make pkg-config libbpf-dev libxdp-dev libelf-dev \
 		   zlib1g-dev bpftool
 DEPS_TEST	:= iproute2 xdp-tools nftables iputils-ping iperf3 tcpdump \
-		   tshark jq python3 python3-scapy procps util-linux
+		   tshark jq python3 python3-scapy procps util-linux libxml2-utils \
+		   linux-libc-dev
 DEPS_BENCH	:= bpftrace libbpf-tools
 DEPS		:= $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
 
