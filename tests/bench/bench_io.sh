@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Cost of the IO tools on small-IO workloads, measured side by side in one run:
+#   A. 4 KiB O_DIRECT reads from a file on a loop device (every read is a
+#      block request): no tracing, pktscope biolatency, libbpf-tools'
+#      biolatency, pktscope filetop
+#   B. 512-byte reads of a cached file (syscalls only): no tracing, pktscope filetop
+# Prints IOPS and the ratio to the untraced run (1.00 = free).  Absolute
+# numbers move between machines and loads; ratios are what to compare.
+set -u
+cd "$(dirname "$0")/../.."
+: "${PKTSCOPE:=$PWD/build/pktscope}"
+PEER=$(command -v biolatency || echo /usr/sbin/biolatency)
+NA=${NA:-10000}		# reads in workload A
+NB=${NB:-200000}	# reads in workload B
+
+T=$(mktemp -d /tmp/pktscope-bench-io.XXXXXX)
+LOOP="" TPID=""
+cleanup() {
+	[ -n "$TPID" ] && kill -INT "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null
+	mountpoint -q "$T/mnt" && umount "$T/mnt"
+	[ -n "$LOOP" ] && losetup -d "$LOOP"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+truncate -s 512M "$T/img"
+LOOP=$(losetup -f --show "$T/img") || { echo "losetup failed" >&2; exit 1; }
+DISK=$(basename "$LOOP")
+mkfs.ext4 -q -O ^has_journal -E lazy_itable_init=0,lazy_journal_init=0 "$LOOP"
+mkdir "$T/mnt" && mount -o noatime "$LOOP" "$T/mnt"
+dd if=/dev/urandom of="$T/mnt/big" bs=1M count=$((NA * 4 / 1024 + 1)) status=none conv=fsync
+dd if=/dev/zero of="$T/mnt/cached" bs=512 count="$NB" status=none
+
+# start READY_REGEX CMD...: background tracer, wait until it is attached.
+start() {
+	local re=$1 i; shift
+	stdbuf -oL -eL "$@" >"$T/tool.out" 2>&1 &
+	TPID=$!
+	for i in $(seq 150); do
+		grep -qiE "$re" "$T/tool.out" && return 0
+		sleep 0.1
+	done
+	echo "   tracer did not start: $(head -3 "$T/tool.out")" >&2
+	stop
+	return 1
+}
+stop() {
+	kill -INT "$TPID" 2>/dev/null
+	wait "$TPID" 2>/dev/null
+	TPID=""
+}
+
+# IOPS of a dd run.
+iops() {	# COUNT DD-ARGS...
+	local n=$1 t0 t1; shift
+	t0=$(date +%s.%N)
+	dd "$@" status=none
+	t1=$(date +%s.%N)
+	echo "$n $t0 $t1" | awk '{ printf "%.0f", $1 / ($3 - $2) }'
+}
+wl_a() { iops "$NA" if="$T/mnt/big" of=/dev/null bs=4k count="$NA" iflag=direct; }
+wl_b() { iops "$NB" if="$T/mnt/cached" of=/dev/null bs=512 count="$NB"; }
+
+row() {	# LABEL IOPS BASE
+	printf '   %-38s %10s IOPS  ratio %s\n' "$1" "$2" \
+		"$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
+}
+
+# BPF run time (ns) of every program the tracer holds open (kernel.bpf_stats_enabled).
+bpf_ns() {
+	local ids
+	ids=$(awk '/^prog_id:/ { print $2 }' /proc/$1/fdinfo/* 2>/dev/null | paste -sd, -)
+	bpftool -j prog show 2>/dev/null |
+		jq "[.[] | select(.id as \$i | [$ids] | index(\$i)) | .run_time_ns // 0] | add // 0"
+}
+
+# measure WORKLOAD N READY_REGEX CMD...: "IOPS ns-per-call" under the tracer
+# (no CMD: untraced).  ns-per-call is the tracer's BPF time over N calls: it
+# does not move with the machine's load the way IOPS does.
+measure() {
+	local wl=$1 n=$2 re=$3 v ns; shift 3
+	if [ $# = 0 ]; then
+		echo "$($wl) 0"
+	elif start "$re" "$@"; then
+		ns=$(bpf_ns "$TPID")
+		v=$($wl)
+		ns=$(( $(bpf_ns "$TPID") - ns ))
+		stop
+		echo "$v $((ns / n))"
+	else
+		echo "0 0"
+	fi
+}
+
+# The machine is shared: every configuration runs ROUNDS times, interleaved
+# with the others, and keeps its best IOPS and its lowest BPF time per call.
+ROUNDS=${ROUNDS:-3}
+stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$stats_was" 2>/dev/null; }
+trap 'restore_stats; cleanup' EXIT
+
+declare -A R
+run() {	# KEY WORKLOAD N READY_REGEX CMD...
+	local key=$1; shift
+	R[$key]+="$(measure "$@"),"
+}
+report() {	# LABEL KEY BASEKEY
+	local iops ns base
+	iops=$(echo "${R[$2]}" | tr ',' '\n' | awk 'NF { print $1 }' | sort -n | tail -1)
+	ns=$(echo "${R[$2]}" | tr ',' '\n' | awk 'NF { print $2 }' | sort -n | head -1)
+	base=$(echo "${R[$3]}" | tr ',' '\n' | awk 'NF { print $1 }' | sort -n | tail -1)
+	printf '   %-36s %9s IOPS  ratio %s' "$1" "$iops" \
+		"$(awk -v a="$iops" -v b="$base" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
+	[ "$2" = "$3" ] && echo || echo "   BPF ${ns} ns/IO"
+}
+
+echo "A. $NA x 4 KiB O_DIRECT reads on $DISK (ext4 on a loop device), best of $ROUNDS"
+wl_a >/dev/null	# warm the loop file's page cache on the host side
+for r in $(seq "$ROUNDS"); do
+	run a-none wl_a "$NA" x
+	run a-ps wl_a "$NA" tracing "$PKTSCOPE" biolatency -d "$DISK"
+	[ -x "$PEER" ] && run a-peer wl_a "$NA" tracing "$PEER" -d "$DISK"
+	run a-ft wl_a "$NA" tracing "$PKTSCOPE" filetop -C 60
+done
+report "no tracing" a-none a-none
+report "pktscope biolatency -d $DISK" a-ps a-none
+if [ -x "$PEER" ]; then
+	report "libbpf-tools biolatency -d $DISK" a-peer a-none
+else
+	echo "   libbpf-tools biolatency: not installed (apt-get install libbpf-tools)"
+fi
+report "pktscope filetop" a-ft a-none
+
+echo "B. $NB x 512-byte read() calls on a cached file (no block IO), best of $ROUNDS"
+wl_b >/dev/null
+for r in $(seq "$ROUNDS"); do
+	run b-none wl_b "$NB" x
+	run b-ft wl_b "$NB" tracing "$PKTSCOPE" filetop -C 60
+	run b-fs wl_b "$NB" tracing "$PKTSCOPE" fileslower 10
+done
+report "no tracing" b-none b-none
+report "pktscope filetop" b-ft b-none
+report "pktscope fileslower 10" b-fs b-none
+echo "   (BPF ns/IO: the tracer's own BPF run time per read, from kernel.bpf_stats_enabled;"
+echo "    for biolatency it also includes the block requests of other processes on $DISK)"
