@@ -4,8 +4,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "account.h"
+#include "filter.h"
 
 #define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
 
 /*
  * Headers walked by the parser, at most: Ethernet, two VLAN tags, IPv6 and a
@@ -15,22 +17,50 @@
  */
 #define PS_TC_PULL	256
 
+/* The drop filter, verified once (see ps_filter_run). */
+__noinline int ps_filter_tc(struct __sk_buff *skb, const struct ps_pkt *p, __u32 dir,
+			    __u32 mask, __u64 len)
+{
+	return ps_filter_run((void *)(long)skb->data, (void *)(long)skb->data_end, p, dir,
+			     mask, len);
+}
+
 static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 want = skb->len < PS_TC_PULL ? skb->len : PS_TC_PULL;
+	__u32 mask, drop = 0, verdict;
 	struct ps_pkt p;
+	__u64 len;
 
 	if (data + want > data_end) {
 		bpf_skb_pull_data(skb, want);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
+	/* Padding too: the filter function reads p as a whole. */
+	__builtin_memset(&p, 0, sizeof(p));
 	ps_parse(&p, data, data_end);
+	/*
+	 * On receive the stack moves the outer VLAN tag out of the data into
+	 * skb->vlan_tci before TC ingress runs (skb_vlan_untag(), or the NIC
+	 * did it).  Count that tag as the wire had it, and its 4 bytes, so TC
+	 * and XDP agree on tags and sizes.
+	 */
+	len = skb->len;
+	if (skb->vlan_present) {
+		p.flags |= (p.flags & PS_F_VLAN1) ? PS_F_VLAN2 : PS_F_VLAN1;
+		len += 4;
+	}
+	mask = ps_filter_mask(dir);
+	if (mask)
+		drop = ps_filter_tc(skb, &p, dir, mask, len);
+	/* No branch on drop: one verifier state for the accounting below. */
+	verdict = PS_V_PASS - (drop & 1);
 	/* skb->len: the whole packet, GSO super-packets included. */
-	ps_account(dir, &p, skb->len, PS_V_PASS);
-	return TC_ACT_OK;
+	ps_account(dir, &p, len, verdict);
+	return verdict == PS_V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 SEC("tc")

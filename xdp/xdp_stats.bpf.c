@@ -5,6 +5,7 @@
 #include <bpf/bpf_endian.h>
 #include <xdp/xdp_helpers.h>
 #include "account.h"
+#include "filter.h"
 
 /*
  * Run first among the programs of libxdp's dispatcher (lower runs earlier) so
@@ -14,6 +15,14 @@ struct {
 	__uint(priority, 5);
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(ps_xdp);
+
+/* The drop filter, verified once (see ps_filter_run). */
+__noinline int ps_filter_xdp(struct xdp_md *ctx, const struct ps_pkt *p, __u32 dir,
+			     __u32 mask, __u64 len)
+{
+	return ps_filter_run((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, dir,
+			     mask, len);
+}
 
 /*
  * xdp.frags: multi-buffer frames (jumbo frames on drivers that split them,
@@ -25,11 +34,21 @@ int ps_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u64 len = bpf_xdp_get_buff_len(ctx);
+	__u32 mask, drop = 0, verdict;
 	struct ps_pkt p;
 
+	/* Padding too: the filter function reads p as a whole. */
+	__builtin_memset(&p, 0, sizeof(p));
 	ps_parse(&p, data, data_end);
-	ps_account(PS_DIR_XDP, &p, bpf_xdp_get_buff_len(ctx), PS_V_PASS);
-	return XDP_PASS;
+	mask = ps_filter_mask(PS_DIR_XDP);
+	if (mask)
+		drop = ps_filter_xdp(ctx, &p, PS_DIR_XDP, mask, len);
+	/* No branch on drop: one verifier state for the accounting below. */
+	verdict = PS_V_PASS - (drop & 1);
+	ps_account(PS_DIR_XDP, &p, len, verdict);
+	/* enum ps_verdict is numbered like enum xdp_action. */
+	return verdict;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Where packets are lost: skb:kfree_skb (with the kernel's drop reason),
+ * xdp:xdp_exception and xdp:xdp_redirect_err, counted per interface, reason
+ * and protocol, for the network namespace pktscope watches.  Loaded only for
+ * as long as `pktscope drops` runs.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "drops.h"
+
+#define PS_ETH_P_IP	0x0800
+#define PS_ETH_P_IPV6	0x86DD
+
+/* Set by user space before load. */
+const volatile __u32 target_netns = 0;	/* ns.inum of the watched netns */
+const volatile __u32 target_ifindex = 0;	/* 0: every interface */
+const volatile __u8 want_locations = 0;
+const volatile __u8 want_events = 0;
+const volatile __u32 events_per_sec = 100;	/* per CPU */
+
+/* Keys come from the kernel's traffic: bounded, least recently used go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ps_drop_key);
+	__type(value, struct ps_drop_val);
+} drop_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ps_drop_loc_key);
+	__type(value, __u64);
+} drop_locs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_drop_misc);
+} drop_misc SEC(".maps");
+
+struct ps_rl {
+	__u64 window;	/* start of the current second, ns */
+	__u64 n;	/* events sent in it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_rl);
+} drop_rl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} drop_events SEC(".maps");
+
+static __always_inline struct ps_drop_misc *misc(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&drop_misc, &k);
+}
+
+/* Is a drop on dev (or, without a device, of sk) ours to count? */
+static __always_inline bool watched(const struct net_device *dev, const struct sock *sk)
+{
+	struct ps_drop_misc *m;
+	__u32 inum;
+
+	if (dev)
+		inum = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	else if (sk)
+		inum = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	else {
+		m = misc();
+		if (m)
+			m->no_netns++;
+		return false;
+	}
+	if (inum != target_netns) {
+		m = misc();
+		if (m)
+			m->other_netns++;
+		return false;
+	}
+	return true;
+}
+
+static __always_inline void count(const struct ps_drop_key *k, __u64 len)
+{
+	struct ps_drop_val *v, init = { 1, len };
+
+	v = bpf_map_lookup_elem(&drop_counts, k);
+	if (v) {
+		v->pkts++;
+		v->bytes += len;
+		return;
+	}
+	/* Another CPU may have made the entry since: then count in ours. */
+	if (bpf_map_update_elem(&drop_counts, k, &init, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&drop_counts, k);
+		if (v) {
+			v->pkts++;
+			v->bytes += len;
+		}
+	}
+}
+
+/* Per CPU, at most events_per_sec events a second; the rest are counted. */
+static __always_inline bool event_allowed(void)
+{
+	struct ps_drop_misc *m;
+	struct ps_rl *rl;
+	__u32 k = 0;
+	__u64 now = bpf_ktime_get_ns();
+
+	rl = bpf_map_lookup_elem(&drop_rl, &k);
+	if (!rl)
+		return false;
+	if (now - rl->window >= 1000000000ull) {
+		rl->window = now;
+		rl->n = 0;
+	}
+	if (rl->n < events_per_sec) {
+		rl->n++;
+		return true;
+	}
+	m = misc();
+	if (m)
+		m->events_suppressed++;
+	return false;
+}
+
+/* The IP header of an skb, when its network header is set and plausible. */
+static __always_inline void skb_flow(struct sk_buff *skb, __u16 l3proto, __u8 *l4proto,
+				     struct ps_drop_event *e)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u8 b0 = 0, proto = 0;
+	__be16 ports[2];
+
+	if (nh == (__u16)~0u || !head)
+		return;
+	if (bpf_probe_read_kernel(&b0, 1, head + nh))
+		return;
+	if (l3proto == PS_ETH_P_IP && (b0 >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return;
+		proto = ip.protocol;
+		if (e) {
+			__builtin_memcpy(e->saddr, &ip.saddr, 4);
+			__builtin_memcpy(e->daddr, &ip.daddr, 4);
+		}
+	} else if (l3proto == PS_ETH_P_IPV6 && (b0 >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return;
+		proto = ip6.nexthdr;
+		if (e) {
+			__builtin_memcpy(e->saddr, &ip6.saddr, 16);
+			__builtin_memcpy(e->daddr, &ip6.daddr, 16);
+		}
+	} else {
+		return;
+	}
+	*l4proto = proto;
+	if (!e)
+		return;
+	e->has_addr = 1;
+	/* Ports only once the transport header was set past the IP header. */
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && th != (__u16)~0u && th > nh &&
+	    !bpf_probe_read_kernel(ports, sizeof(ports), head + th)) {
+		e->sport = bpf_ntohs(ports[0]);
+		e->dport = bpf_ntohs(ports[1]);
+		e->has_ports = 1;
+	}
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int ps_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct sk_buff *skb = ctx->skbaddr;
+	struct ps_drop_key k = {};
+	struct ps_drop_event *e = NULL;
+	struct net_device *dev;
+	struct sock *sk;
+	__u32 reason = ctx->reason;
+	__u32 len;
+
+	/* 0 and 1 (not dropped, consumed) are not drops. */
+	if (reason <= 1)
+		return 0;
+	dev = BPF_CORE_READ(skb, dev);
+	sk = BPF_CORE_READ(skb, sk);
+	if (!watched(dev, sk))
+		return 0;
+	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	if (target_ifindex && k.ifindex != target_ifindex)
+		return 0;
+	k.reason = reason;
+	k.l3proto = ctx->protocol;
+	k.kind = PS_DK_SKB;
+	len = BPF_CORE_READ(skb, len);
+
+	if (want_events && event_allowed()) {
+		e = bpf_ringbuf_reserve(&drop_events, sizeof(*e), 0);
+		if (e)
+			__builtin_memset(e, 0, sizeof(*e));
+	}
+	skb_flow(skb, k.l3proto, &k.l4proto, e);
+	count(&k, len);
+
+	if (want_locations) {
+		struct ps_drop_loc_key lk = {
+			.location = (__u64)ctx->location,
+			.reason = reason,
+		};
+		__u64 one = 1, *v;
+
+		v = bpf_map_lookup_elem(&drop_locs, &lk);
+		if (v)
+			(*v)++;
+		else if (bpf_map_update_elem(&drop_locs, &lk, &one, BPF_NOEXIST)) {
+			v = bpf_map_lookup_elem(&drop_locs, &lk);
+			if (v)
+				(*v)++;
+		}
+	}
+	if (e) {
+		e->ts_ns = bpf_ktime_get_ns();
+		e->location = (__u64)ctx->location;
+		e->ifindex = k.ifindex;
+		e->reason = reason;
+		e->l3proto = k.l3proto;
+		e->l4proto = k.l4proto;
+		e->kind = PS_DK_SKB;
+		e->len = len;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
+
+static __always_inline void xdp_drop(const struct net_device *dev, const struct bpf_prog *prog,
+				     __u32 kind, __u32 reason)
+{
+	struct ps_drop_key k = {};
+	struct ps_drop_event *e;
+
+	if (!watched(dev, NULL))
+		return;
+	k.ifindex = BPF_CORE_READ(dev, ifindex);
+	if (target_ifindex && k.ifindex != target_ifindex)
+		return;
+	k.reason = reason;
+	k.prog_id = BPF_CORE_READ(prog, aux, id);
+	k.kind = kind;
+	count(&k, 0);
+	if (!want_events || !event_allowed())
+		return;
+	e = bpf_ringbuf_reserve(&drop_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->ifindex = k.ifindex;
+	e->reason = reason;
+	e->prog_id = k.prog_id;
+	e->kind = kind;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Raw tracepoints: the device pointer gives the namespace, not just an ifindex. */
+SEC("raw_tp/xdp_exception")
+int BPF_PROG(ps_xdp_exception, const struct net_device *dev, const struct bpf_prog *xdp,
+	     __u32 act)
+{
+	xdp_drop(dev, xdp, PS_DK_XDP_EXCEPTION, act);
+	return 0;
+}
+
+SEC("raw_tp/xdp_redirect_err")
+int BPF_PROG(ps_xdp_redirect_err, const struct net_device *dev, const struct bpf_prog *xdp,
+	     const void *tgt, int err)
+{
+	xdp_drop(dev, xdp, PS_DK_XDP_REDIRECT_ERR, err < 0 ? -err : err);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The drop filter, shared by the XDP and the TC programs: rules in a small
+ * array, tried in slot order; the first rule that drops a packet counts it.
+ *
+ * Include after vmlinux.h, the libbpf headers and parse.h.  The maps are
+ * declared in both objects; user space creates them once (TC object) and
+ * hands their fds to the XDP object, like the stats maps of account.h.
+ */
+#ifndef PKTSCOPE_FILTER_H
+#define PKTSCOPE_FILTER_H
+
+#include "drops.h"
+#include "parse.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct ps_rule);
+} ps_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_filter_ctl);
+} ps_fctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_RULE_STATS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct ps_rule_stats);
+} ps_fstats SEC(".maps");
+
+/*
+ * Farthest header offset the filter reads.  The parser stops at the same
+ * depth in practice (two VLAN tags, eight IPv6 extension headers); the bound
+ * is what lets the verifier accept a variable offset into the packet.
+ */
+#define PS_FILTER_MAX_OFF	1024
+
+/* What the rules match on, read from the packet once. */
+struct ps_flow {
+	__u8 family;		/* 0: not IP, 4 or 6 */
+	__u8 has_ports;
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u16 _pad;
+	__u32 saddr[4];		/* network order */
+	__u32 daddr[4];
+};
+
+static __always_inline void ps_flow_read(struct ps_flow *f, const struct ps_pkt *p,
+					 void *data, void *data_end)
+{
+	__u32 off = p->l3_off;
+
+	__builtin_memset(f, 0, sizeof(*f));
+	if (p->bad && p->bad_layer <= PS_LAYER_IPV6)
+		return;		/* the IP header itself is not trustworthy */
+	if (off > PS_FILTER_MAX_OFF)
+		return;
+	if (p->l3 == PS_L3_IPV4) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end)
+			return;
+		f->family = 4;
+		f->saddr[0] = ip->saddr;
+		f->daddr[0] = ip->daddr;
+	} else if (p->l3 == PS_L3_IPV6) {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return;
+		f->family = 6;
+		__builtin_memcpy(f->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6->daddr, 16);
+	} else {
+		return;
+	}
+
+	off = p->l4_off;
+	if (p->bad || !off || off > PS_FILTER_MAX_OFF ||
+	    (p->l4 != PS_L4_TCP && p->l4 != PS_L4_UDP)) {
+		return;
+	} else {
+		__be16 *ports = data + off;
+
+		if ((void *)(ports + 2) > data_end)
+			return;
+		f->sport = bpf_ntohs(ports[0]);
+		f->dport = bpf_ntohs(ports[1]);
+		f->has_ports = 1;
+	}
+}
+
+/* addr (network order) lies in net/prefix; net has its host bits clear. */
+static __always_inline bool ps_prefix_match(const __u32 *addr, const __u8 *net8,
+					    __u32 prefix)
+{
+	const __u32 *net = (const __u32 *)net8;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		__u32 bits = prefix > 32 * i ? prefix - 32 * i : 0;
+		__u32 mask;
+
+		if (bits >= 32)
+			mask = ~0u;
+		else if (bits)
+			mask = bpf_htonl(~0u << (32 - bits));
+		else
+			mask = 0;
+		if ((addr[i] & mask) != net[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool ps_rule_match(const struct ps_rule *r, const struct ps_pkt *p,
+					  const struct ps_flow *f)
+{
+	__u8 m = r->match;
+
+	if ((m & PS_RM_PROTO) && (!f->family || p->ip_proto != r->proto))
+		return false;
+	if ((m & (PS_RM_SPORT | PS_RM_DPORT)) && !f->has_ports)
+		return false;
+	if ((m & PS_RM_SPORT) && f->sport != r->sport)
+		return false;
+	if ((m & PS_RM_DPORT) && f->dport != r->dport)
+		return false;
+	if ((m & (PS_RM_SRC | PS_RM_DST)) && f->family != r->family)
+		return false;
+	if ((m & PS_RM_SRC) && !ps_prefix_match(f->saddr, r->src, r->src_prefix))
+		return false;
+	if ((m & PS_RM_DST) && !ps_prefix_match(f->daddr, r->dst, r->dst_prefix))
+		return false;
+	return true;
+}
+
+/*
+ * The rules of mask, in slot order; 1 when one of them drops the packet.
+ * Each program wraps this in a global (non-static, __noinline) function of
+ * its own context type: the verifier then checks the rule loop once, not
+ * once for every parser path that reaches it (which multiplies past its
+ * one-million-instruction budget).
+ */
+static __always_inline int ps_filter_run(void *data, void *data_end, const struct ps_pkt *p,
+					 __u32 dir, __u32 mask, __u64 len)
+{
+	struct ps_flow f;
+	__u32 i;
+
+	if (!p || dir >= PS_DIR_MAX)
+		return 0;
+	ps_flow_read(&f, p, data, data_end);
+
+	for (i = 0; i < PS_RULES_MAX; i++) {
+		struct ps_rule_stats *st;
+		struct ps_rule *r;
+		__u32 key = i, skey;
+		bool drop;
+
+		if (!(mask & (1u << i)))
+			continue;
+		/* A copy for the key: i itself must stay a register the verifier tracks. */
+		r = bpf_map_lookup_elem(&ps_rules, &key);
+		if (!r || !r->active || !ps_rule_match(r, p, &f))
+			continue;
+
+		drop = true;
+		if (r->mode == PS_RULE_EVERY) {
+			/* Shared by all CPUs: exactly one packet in N, not one per CPU. */
+			__u64 n = __sync_fetch_and_add(&r->seen, 1) + 1;
+			__u32 every = r->every;
+
+			drop = every && n % every == 0;
+		} else if (r->mode == PS_RULE_RATE) {
+			drop = bpf_get_prandom_u32() < r->thresh;
+		}
+		skey = i * PS_DIR_MAX + dir;
+		st = bpf_map_lookup_elem(&ps_fstats, &skey);
+		if (st) {
+			st->matched++;
+			if (drop) {
+				st->dropped++;
+				st->dropped_bytes += len;
+			}
+		}
+		if (drop)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The rule slots to try at dir.  The common case, no rule, costs one array
+ * lookup and one branch in the caller.
+ */
+static __always_inline __u32 ps_filter_mask(__u32 dir)
+{
+	struct ps_filter_ctl *ctl;
+	__u32 key = 0;
+
+	ctl = bpf_map_lookup_elem(&ps_fctl, &key);
+	if (!ctl || dir >= PS_DIR_MAX)
+		return 0;
+	return ctl->mask[dir];
+}
+
+#endif /* PKTSCOPE_FILTER_H */

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Per-packet cost of the drop filter: pktscope's XDP and TC ingress programs
+ * on a 64-byte UDP/IPv4 frame through BPF_PROG_TEST_RUN, with no rule, with
+ * one rule that does not match (dport 10; the frame goes to 9), with one rule
+ * that matches and keeps the packet (--every 10^9) and with 16 rules that do
+ * not match.  Interleaved rounds, the median reported; the ratio to "no rule"
+ * is what to read, absolute times move between machines.
+ *
+ *   bench_filter [-r repeat] [-n rounds]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pktscope.h"
+#include "drops.h"
+#include "xdp_stats.skel.h"
+#include "tc_stats.skel.h"
+#include "frames.h"
+
+#define MAX_ROUNDS 51
+
+enum setup { S_NONE, S_ONE_MISS, S_ONE_MATCH, S_16_MISS, S_MAX };
+static const char *setup_name[S_MAX] = {
+	"no rule", "1 rule, no match", "1 rule, match, kept", "16 rules, no match",
+};
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void set_rules(int rules_fd, int ctl_fd, int dir, enum setup s)
+{
+	struct ps_filter_ctl ctl = { .version = PS_FILTER_VERSION };
+	struct ps_rule r = { .active = 1, .match = PS_RM_PROTO | PS_RM_DPORT, .proto = 17 };
+	__u32 k, n = s == S_16_MISS ? PS_RULES_MAX : s == S_NONE ? 0 : 1;
+
+	r.dport = s == S_ONE_MATCH ? 9 : 10;
+	if (s == S_ONE_MATCH) {
+		r.mode = PS_RULE_EVERY;
+		r.every = 1000000000;
+	}
+	for (k = 0; k < n; k++) {
+		bpf_map_update_elem(rules_fd, &k, &r, 0);
+		ctl.mask[dir] |= 1u << k;
+	}
+	k = 0;
+	bpf_map_update_elem(ctl_fd, &k, &ctl, 0);
+}
+
+static double run(int fd, const struct frame *f, __u32 repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .repeat = repeat);
+	double t0 = now_ns();
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return -1;
+	return (now_ns() - t0) / repeat;
+}
+
+int main(int argc, char **argv)
+{
+	static double t[2][S_MAX][MAX_ROUNDS];
+	unsigned long repeat = 1000000, rounds = 7;
+	struct xdp_stats_bpf *xdp;
+	struct tc_stats_bpf *tc;
+	struct frame f;
+	int opt, h, s;
+	unsigned long r;
+
+	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
+		if (opt == 'r')
+			repeat = strtoul(optarg, NULL, 10);
+		else if (opt == 'n')
+			rounds = strtoul(optarg, NULL, 10);
+		else {
+			fprintf(stderr, "usage: bench_filter [-r repeat] [-n rounds]\n");
+			return 2;
+		}
+	}
+	if (!repeat || repeat > 0xffffffffUL || !rounds || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "bench_filter: repeat 1..4294967295, rounds 1..%d\n", MAX_ROUNDS);
+		return 2;
+	}
+	libbpf_set_print(NULL);
+	xdp = xdp_stats_bpf__open_and_load();
+	tc = tc_stats_bpf__open_and_load();
+	if (!xdp || !tc) {
+		fprintf(stderr, "bench_filter: load the XDP/TC programs: %s (run as root after "
+			"'make')\n", strerror(errno));
+		return 1;
+	}
+	f_init(&f); f_eth(&f, ETH_IP); f_ipv4(&f, P_UDP, 5, 0); f_udp(&f);
+	f_pad_to(&f, 64); f_fin(&f);
+
+	for (r = 0; r < rounds; r++) {
+		for (s = 0; s < S_MAX; s++) {
+			/* Flip the order every round: drift hits every setup alike. */
+			int ss = r % 2 ? S_MAX - 1 - s : s;
+
+			set_rules(bpf_map__fd(xdp->maps.ps_rules), bpf_map__fd(xdp->maps.ps_fctl),
+				  PS_DIR_XDP, ss);
+			set_rules(bpf_map__fd(tc->maps.ps_rules), bpf_map__fd(tc->maps.ps_fctl),
+				  PS_DIR_TC_IN, ss);
+			t[0][ss][r] = run(bpf_program__fd(xdp->progs.ps_xdp), &f, repeat);
+			t[1][ss][r] = run(bpf_program__fd(tc->progs.ps_tc_in), &f, repeat);
+		}
+	}
+	printf("%-6s %-22s %12s %10s\n", "HOOK", "RULES", "NS/PACKET", "RATIO");
+	for (h = 0; h < 2; h++) {
+		double base = 0;
+
+		for (s = 0; s < S_MAX; s++) {
+			double m;
+
+			qsort(t[h][s], rounds, sizeof(double), cmp);
+			m = t[h][s][rounds / 2];
+			if (s == S_NONE)
+				base = m;
+			printf("%-6s %-22s %12.1f %9.2fx\n", h ? "tc_in" : "xdp", setup_name[s], m,
+			       base > 0 ? m / base : 0);
+		}
+	}
+	xdp_stats_bpf__destroy(xdp);
+	tc_stats_bpf__destroy(tc);
+	return 0;
+}
