@@ -41,6 +41,8 @@
 struct attach_opts {
 	enum xdp_attach_mode mode;	/* XDP_MODE_UNSPEC means auto */
 	bool no_xdp, no_tc, replace;
+	bool tcp;			/* also the TCP tracepoint probes (ctl/tcp.c) */
+	uint64_t tcp_flows;		/* their flow table bound */
 };
 
 /* ---- TC ------------------------------------------------------------------- */
@@ -204,7 +206,8 @@ static int xdp_attach(struct xdp_stats_bpf *skel, int ifindex, const char *ifnam
 	if (mode == XDP_MODE_UNSPEC) {
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
 		mode = XDP_MODE_NATIVE;
-		if (err) {
+		/* A permission error is not the driver's refusal: no fallback. */
+		if (err && err != -EPERM && err != -EACCES) {
 			ps_warn("native XDP on %s refused (%s); falling back to generic mode",
 				ifname, strerror(-err));
 			mode = XDP_MODE_SKB;
@@ -286,7 +289,8 @@ static int pin_root_ok(bool create)
 
 static void unpin_dir(const char *dir)
 {
-	static const char *const names[] = { "stats", "meta" };
+	static const char *const names[] = { "stats", "meta", "filter_rules", "filter_ctl",
+					      "filter_stats" };
 	char path[PATH_MAX + 16];
 	size_t i;
 
@@ -294,6 +298,26 @@ static void unpin_dir(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
 	}
+	rmdir(dir);
+}
+
+/* Remove every pin in dir, then dir. */
+static void unpin_all(const char *dir)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
 	rmdir(dir);
 }
 
@@ -335,7 +359,9 @@ static int parse_mode(const char *s, enum xdp_attach_mode *mode)
 	"                  native with a fallback to generic)\n"	\
 	"  --no-xdp        TC ingress and egress only\n"		\
 	"  --no-tc         XDP only (no egress accounting)\n"	\
-	"  --replace       detach an existing attachment first\n"
+	"  --replace       detach an existing attachment first\n"	\
+	"  --tcp           also pin the TCP probes of this netns (alone: without IFACE)\n" \
+	"  --tcp-flows N   bound of their per-flow LRU table (default 65536)\n"
 
 int cmd_attach(int argc, char **argv)
 {
@@ -344,10 +370,12 @@ int cmd_attach(int argc, char **argv)
 		{ "no-xdp",	no_argument,		NULL, 'X' },
 		{ "no-tc",	no_argument,		NULL, 'T' },
 		{ "replace",	no_argument,		NULL, 'r' },
+		{ "tcp",	no_argument,		NULL, 'P' },
+		{ "tcp-flows",	required_argument,	NULL, 'F' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct attach_opts ao = { .mode = XDP_MODE_UNSPEC };
+	struct attach_opts ao = { .mode = XDP_MODE_UNSPEC, .tcp_flows = 65536 };
 	struct tc_stats_bpf *tc = NULL;
 	struct xdp_stats_bpf *xdp = NULL;
 	struct ps_meta m = {};
@@ -366,6 +394,11 @@ int cmd_attach(int argc, char **argv)
 		case 'X': ao.no_xdp = true; break;
 		case 'T': ao.no_tc = true; break;
 		case 'r': ao.replace = true; break;
+		case 'P': ao.tcp = true; break;
+		case 'F':
+			if (parse_u64("--tcp-flows", optarg, 16, 1u << 24, &ao.tcp_flows))
+				return EXIT_USAGE;
+			break;
 		default:
 			r = ps_common_opt(c, optarg);
 			if (r > 0) {
@@ -376,8 +409,11 @@ int cmd_attach(int argc, char **argv)
 				return EXIT_USAGE;
 		}
 	}
+	if (ao.tcp && optind == argc)
+		return tcp_persist_attach_flows(ao.tcp_flows);
 	if (optind != argc - 1) {
-		ps_err("attach takes one interface: pktscope attach IFACE (see --help)");
+		ps_err("attach takes one interface: pktscope attach IFACE [--tcp], or attach --tcp "
+		       "(see --help)");
 		return EXIT_USAGE;
 	}
 	if (ao.no_xdp && ao.no_tc) {
@@ -452,7 +488,10 @@ int cmd_attach(int argc, char **argv)
 		goto out_tc;
 	}
 	if (pin_map(bpf_map__fd(tc->maps.ps_stats), dir, "stats") ||
-	    pin_map(bpf_map__fd(tc->maps.ps_meta), dir, "meta")) {
+	    pin_map(bpf_map__fd(tc->maps.ps_meta), dir, "meta") ||
+	    pin_map(bpf_map__fd(tc->maps.ps_rules), dir, "filter_rules") ||
+	    pin_map(bpf_map__fd(tc->maps.ps_fctl), dir, "filter_ctl") ||
+	    pin_map(bpf_map__fd(tc->maps.ps_fstats), dir, "filter_stats")) {
 		err = -1;
 		goto out_pins;
 	}
@@ -467,7 +506,10 @@ int cmd_attach(int argc, char **argv)
 			goto out_pins;
 		}
 		if (bpf_map__reuse_fd(xdp->maps.ps_stats, bpf_map__fd(tc->maps.ps_stats)) ||
-		    bpf_map__reuse_fd(xdp->maps.ps_meta, bpf_map__fd(tc->maps.ps_meta))) {
+		    bpf_map__reuse_fd(xdp->maps.ps_meta, bpf_map__fd(tc->maps.ps_meta)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rules, bpf_map__fd(tc->maps.ps_rules)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_fctl, bpf_map__fd(tc->maps.ps_fctl)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_fstats, bpf_map__fd(tc->maps.ps_fstats))) {
 			err = -errno;
 			ps_err("share maps with the XDP program: %s", strerror(-err));
 			goto out_pins;
@@ -500,6 +542,14 @@ int cmd_attach(int argc, char **argv)
 	out_doc_end();
 	xdp_stats_bpf__destroy(xdp);
 	tc_stats_bpf__destroy(tc);
+	/* All or nothing: a refused TCP attach takes the interface's back. */
+	if (ao.tcp) {
+		r = tcp_persist_attach_flows(ao.tcp_flows);
+		if (r) {
+			do_detach(dir, true);
+			return r;
+		}
+	}
 	return EXIT_OK;
 
 out_tcdet:
@@ -573,12 +623,13 @@ int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "tcp", no_argument, NULL, 'P' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	char dir[PATH_MAX];
 	uint64_t ino;
-	bool all = false;
+	bool all = false, tcp = false;
 	int c, r, ifindex, rc = EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "a" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
@@ -586,14 +637,21 @@ int cmd_detach(int argc, char **argv)
 			all = true;
 			continue;
 		}
+		if (c == 'P') {
+			tcp = true;
+			continue;
+		}
 		r = ps_common_opt(c, optarg);
 		if (r > 0) {
-			ps_cmd_help("detach", "  -a, --all       every attachment, in every netns\n");
+			ps_cmd_help("detach", "  -a, --all       every attachment, in every netns\n"
+				    "  --tcp           the TCP probes of this netns (with or without IFACE)\n");
 			return EXIT_OK;
 		}
 		if (r < 0)
 			return EXIT_USAGE;
 	}
+	if (tcp && !all && optind == argc)
+		return tcp_persist_detach();
 	if (all ? optind != argc : optind != argc - 1) {
 		ps_err("detach takes one interface, or --all: pktscope detach IFACE");
 		return EXIT_USAGE;
@@ -611,6 +669,11 @@ int cmd_detach(int argc, char **argv)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, de->d_name);
+			if (!strncmp(de->d_name, "tcp-", 4)) {
+				/* Pinned links: unpinning the last reference detaches. */
+				unpin_all(dir);
+				continue;
+			}
 			if (do_detach(dir, false))
 				rc = EXIT_RUNTIME;
 		}
@@ -627,7 +690,10 @@ int cmd_detach(int argc, char **argv)
 		       argv[optind], dir);
 		return EXIT_RUNTIME;
 	}
-	return do_detach(dir, false) ? EXIT_RUNTIME : EXIT_OK;
+	rc = do_detach(dir, false) ? EXIT_RUNTIME : EXIT_OK;
+	if (tcp && rc == EXIT_OK)
+		rc = tcp_persist_detach();
+	return rc;
 }
 
 /* ---- status ------------------------------------------------------------------ */
@@ -728,7 +794,8 @@ int cmd_status(int argc, char **argv)
 		struct ps_pins p;
 		const char *st;
 
-		if (ents[i]->d_name[0] == '.')
+		/* TCP probe pins (tcp-<netns>) are shown by stats --tcp. */
+		if (ents[i]->d_name[0] == '.' || !strncmp(ents[i]->d_name, "tcp-", 4))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, ents[i]->d_name);
 		if (ps_pins_open(dir, &p))

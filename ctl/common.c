@@ -50,7 +50,7 @@ void ps_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
-	if (g.json) {
+	if (g.json && !out_in_doc()) {
 		char buf[1024];
 
 		va_start(ap, fmt);
@@ -311,13 +311,13 @@ int ps_enter_netns(const char *name)
 
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
 		ps_err("netns name '%s' is not valid: give a name from 'ip netns list'", name);
-		return -1;
+		return 1;
 	}
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ps_err("unknown netns '%s' (%s: %s): see 'ip netns list'", name, path, strerror(errno));
-		return -1;
+		return 1;
 	}
 	/*
 	 * setns() only: unlike `ip netns exec`, the mount namespace and so the
@@ -328,7 +328,7 @@ int ps_enter_netns(const char *name)
 
 		ps_err("enter netns '%s': %s", name, strerror(err));
 		close(fd);
-		return err == EPERM ? -EPERM : -1;
+		return -1;
 	}
 	close(fd);
 	return 0;

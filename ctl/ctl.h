@@ -76,6 +76,7 @@ int parse_cidr(const char *s, struct ps_cidr *out);
 int ps_need_root(const char *what);
 int ps_mount_bpffs(void);
 int ps_mount_tracefs(void);
+/* 0 entered, 1 bad or unknown name (usage), -1 the kernel refused (runtime). */
 int ps_enter_netns(const char *name);
 int ps_netns_ino(uint64_t *ino);
 const char *ps_netns_name(uint64_t ino, char *buf, size_t len);
@@ -126,5 +127,31 @@ int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
+int cmd_drops(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_tcpretrans(int argc, char **argv);
+int cmd_tcplife(int argc, char **argv);
+int cmd_tcpconnect(int argc, char **argv);
+int cmd_tcpaccept(int argc, char **argv);
+int cmd_tcpstates(int argc, char **argv);
+int cmd_tcpresets(int argc, char **argv);
+int cmd_tcp_persist(int argc, char **argv);
+/* TCP persistent mode (ctl/tcp.c), for attach/detach/stats --tcp. */
+int tcp_persist_attach(void);
+int tcp_persist_attach_flows(uint32_t max_flows);
+int tcp_persist_detach(void);
+int tcp_persist_stats(double interval, uint64_t count);
+int cmd_profile(int argc, char **argv);
+int cmd_syscount(int argc, char **argv);
+int cmd_syslat(int argc, char **argv);
+int cmd_memleak(int argc, char **argv);
+int cmd_mallocstat(int argc, char **argv);
+int cmd_cachestat(int argc, char **argv);
+int cmd_cachetop(int argc, char **argv);
+int cmd_biosnoop(int argc, char **argv);
+int cmd_biotop(int argc, char **argv);
+int cmd_biolatency(int argc, char **argv);
+int cmd_filetop(int argc, char **argv);
+int cmd_fileslower(int argc, char **argv);
 
 #endif /* PKTSCOPE_CTL_H */

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 			return EXIT_RUNTIME;
 		r = ps_enter_netns(g.netns);
 		if (r)
-			return r == -EPERM ? EXIT_RUNTIME : EXIT_USAGE;
+			return r > 0 ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 
 	/* The command sees argv[0] = its name, as getopt expects. */

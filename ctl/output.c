@@ -24,6 +24,11 @@ bool out_json(void)
 	return json;
 }
 
+bool out_in_doc(void)
+{
+	return depth > 0;
+}
+
 void out_json_escape(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -18,6 +18,8 @@
 
 void out_init(bool json);
 bool out_json(void);
+/* True while a JSON object or array is open (errors then go to stderr only). */
+bool out_in_doc(void);
 
 void out_obj_open(const char *key);
 void out_obj_close(void);

@@ -201,13 +201,15 @@ static void sub(struct ps_counters *d, const struct ps_counters *a, const struct
 
 #define STATS_HELP							\
 	"  -i, --interval SECONDS  print per-interval deltas and rates\n" \
-	"  -c, --count N           stop after N intervals (default: until Ctrl-C)\n"
+	"  -c, --count N           stop after N intervals (default: until Ctrl-C)\n" \
+	"  --tcp                   the pinned TCP probe totals of this netns (no IFACE)\n"
 
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "interval",	required_argument,	NULL, 'i' },
 		{ "count",	required_argument,	NULL, 'c' },
+		{ "tcp",	no_argument,		NULL, 'P' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -215,6 +217,7 @@ int cmd_stats(int argc, char **argv)
 	struct ps_pins p;
 	double interval = 0, t0, t1;
 	uint64_t count = 0, n;
+	bool tcp = false;
 	int c, r, rc;
 
 	while ((c = getopt_long(argc, argv, "i:c:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
@@ -227,6 +230,9 @@ int cmd_stats(int argc, char **argv)
 			if (parse_u64("count", optarg, 1, UINT32_MAX, &count))
 				return EXIT_USAGE;
 			break;
+		case 'P':
+			tcp = true;
+			break;
 		default:
 			r = ps_common_opt(c, optarg);
 			if (r > 0) {
@@ -237,8 +243,14 @@ int cmd_stats(int argc, char **argv)
 				return EXIT_USAGE;
 		}
 	}
+	if (count && interval <= 0) {
+		ps_err("-c/--count needs -i/--interval");
+		return EXIT_USAGE;
+	}
+	if (tcp && optind == argc)
+		return tcp_persist_stats(interval, count);
 	if (optind != argc - 1) {
-		ps_err("stats takes one interface: pktscope stats IFACE (see --help)");
+		ps_err("stats takes one interface: pktscope stats IFACE, or stats --tcp (see --help)");
 		return EXIT_USAGE;
 	}
 	if (count && interval <= 0) {
