@@ -1,0 +1,191 @@
+# Helpers shared by the core integration suites (test_core_*.sh) and the
+# throughput bench.  Source it after lib.sh.
+#
+# The bench is netns-scripts/two-hosts.sh with the noise that would blur exact
+# counts taken away: static ARP/ND entries on both sides (no ARP or neighbour
+# solicitation ever), no IPv6 router solicitations.  What is left of IPv6
+# background (MLD reports right after link-up) is ICMPv6 below 128 bytes, so
+# the suites assert on UDP/TCP/ICMP counters and on size buckets it cannot
+# reach.
+
+. "$REPO_DIR/netns-scripts/two-hosts.sh"
+
+# Debian's interpreter: scapy is a Debian package, not in other pythons.
+PY=/usr/bin/python3
+
+
+# core_bench_up TAG [MTU]: two hosts, quiet, with static neighbours.
+core_bench_up() {
+	local tag=$1 mtu=${2:-1500} mac_a mac_b ns
+	two_hosts_up "$tag" "$mtu" || return 1
+	two_hosts_vars "$tag"
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.veth0.router_solicitations=0 \
+			net.ipv6.conf.all.router_solicitations=0 >/dev/null
+	done
+	mac_a=$(ip -n "$NS_A" -j link show veth0 | jq -r '.[0].address')
+	mac_b=$(ip -n "$NS_B" -j link show veth0 | jq -r '.[0].address')
+	MAC_A=$mac_a MAC_B=$mac_b
+	ip -n "$NS_A" neigh replace "$IP_B" lladdr "$mac_b" dev veth0 nud permanent &&
+	ip -n "$NS_A" neigh replace "$IP6_B" lladdr "$mac_b" dev veth0 nud permanent &&
+	ip -n "$NS_B" neigh replace "$IP_A" lladdr "$mac_a" dev veth0 nud permanent &&
+	ip -n "$NS_B" neigh replace "$IP6_A" lladdr "$mac_a" dev veth0 nud permanent
+}
+
+core_bench_down() {
+	[ -n "$1" ] && two_hosts_down "$1"
+	return 0
+}
+
+# ps_json NS CMD...: pktscope -j in netns NS, stdout only.
+ps_json() {
+	local ns=$1; shift
+	"$PKTSCOPE" --netns "$ns" "$@" -j 2>/dev/null
+}
+
+# snap NS FILE: save `stats -j` of veth0 in NS to FILE.
+snap() {
+	ps_json "$1" stats veth0 >"$2"
+}
+
+# hist_snap NS FILE: save `hist size -j` of veth0 in NS to FILE.
+hist_snap() {
+	ps_json "$1" hist size veth0 >"$2"
+}
+
+# dval BEFORE AFTER JQPATH: after - before of one number, e.g.
+#   dval b.json a.json '.dirs.xdp.l4_packets.udp'
+dval() {
+	local x y
+	x=$(jq -r "$3" "$1") y=$(jq -r "$3" "$2")
+	echo $((y - x))
+}
+
+# bucket_delta BEFORE AFTER DIR LO: delta of the size bucket starting at LO.
+bucket_delta() {
+	dval "$1" "$2" ".size.$3[] | select(.lo == $4) | .count"
+}
+
+# Size bucket (its lower bound) of a frame length, from the histogram JSON
+# itself so that the bounds are never repeated here.
+bucket_of() {
+	jq -r --argjson n "$2" '[.size.xdp[] | select(.lo <= $n)] | last | .lo' "$1"
+}
+
+# udp_send NS DST PORT COUNT PAYLOAD [FAMILY]: exactly COUNT datagrams of
+# PAYLOAD bytes, one sendto each (nothing coalesced: no UDP GSO, no cork).
+udp_send() {
+	ip netns exec "$1" "$PY" - "$2" "$3" "$4" "$5" "${6:-4}" <<'EOF'
+import socket, sys
+dst, port, n, size, fam = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+s = socket.socket(socket.AF_INET6 if fam == "6" else socket.AF_INET, socket.SOCK_DGRAM)
+# Don't fragment: a datagram that does not fit must fail, not split.
+s.setsockopt(socket.IPPROTO_IP if fam != "6" else socket.IPPROTO_IPV6,
+             10 if fam != "6" else 23, 2)
+buf = b"x" * size
+for _ in range(n):
+    if s.sendto(buf, (dst, port)) != size:
+        sys.exit("short send")
+EOF
+}
+
+# udp_sink NS PORT: a bound UDP socket that never reads (so no ICMP port
+# unreachable goes back), in the background; its PID is in SINK_PID.
+udp_sink() {
+	setsid ip netns exec "$1" "$PY" -c '
+import socket, sys, time
+fam = socket.AF_INET6
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+print("ready", flush=True)
+time.sleep(600)
+' "$2" >/dev/null 2>&1 &
+	SINK_PID=$!
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local t=$(( $1 * 10 )); shift
+	while [ $t -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+# udp_bound NS PORT: something listens on UDP PORT in NS.
+udp_bound() {
+	ip netns exec "$1" ss -Hluan "sport = :$2" | grep -q .
+}
+
+tcp_listening() {
+	ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .
+}
+
+# Programs and maps pktscope loads, by the names the kernel knows them by.
+PS_PROG_RE='^(ps_xdp|ps_tc_in|ps_tc_out)$'
+PS_MAP_RE='^(ps_stats|ps_meta|tc_stats\.rodata|xdp_stat\.rodata)$'
+
+# ps_objects: "prog ID" and "map ID" lines for pktscope's programs and maps
+# that no process holds (held only by an attachment or a pin).  Programs a
+# test or tool holds open at the moment are not leaks and other helpers'
+# processes come and go, so they are left out.
+ps_objects() {
+	bpftool prog show -j | jq -r --arg re "$PS_PROG_RE" \
+		'.[] | select((.name // "") | test($re)) | select((.pids // []) | length == 0) | "prog \(.id)"'
+	bpftool map show -j | jq -r --arg re "$PS_MAP_RE" \
+		'.[] | select((.name // "") | test($re)) | select((.pids // []) | length == 0) | "map \(.id)"'
+}
+
+# Pin directory of veth0 in netns NS (/sys/fs/bpf/pktscope/<netns ino>-<ifindex>).
+pin_dir_of() {
+	local ino ifx
+	ino=$(stat -L -c %i "/run/netns/$1") || return 1
+	ifx=$(ip -n "$1" -j link show veth0 | jq -r '.[0].ifindex') || return 1
+	echo "/sys/fs/bpf/pktscope/$ino-$ifx"
+}
+
+# core_attach NS [OPTIONS]: attach to veth0 in NS and remember it, so that
+# core_detach_ours can undo it even when the binary or the netns went away.
+CORE_ATTACHED=()
+CORE_PINS=()
+core_attach() {
+	local ns=$1; shift
+	CORE_ATTACHED+=("$ns")
+	CORE_PINS+=("$(pin_dir_of "$ns")")
+	"$PKTSCOPE" --netns "$ns" attach "$@" veth0
+}
+
+# Detach what core_attach attached; pins left behind (netns already gone, or
+# detach failed) are removed by hand: they are this suite's own.
+core_detach_ours() {
+	local ns d
+	for ns in "${CORE_ATTACHED[@]}"; do
+		[ -e "/run/netns/$ns" ] && "$PKTSCOPE" --netns "$ns" detach veth0 >/dev/null 2>&1
+	done
+	for d in "${CORE_PINS[@]}"; do
+		[ -n "$d" ] && [ -d "$d" ] && rm -rf "$d"
+	done
+	CORE_ATTACHED=() CORE_PINS=()
+	return 0
+}
+
+# core_leaks: pktscope programs held by no process (so: by an attachment)
+# that were not in the file $CORE_OBJS0 (a sorted ps_objects of the start)
+# and do not belong to an attachment `status` lists (other suites', in their
+# own namespaces, at the same time), with the maps those programs use.
+# User space can keep a map alive only through an fd (a process), a pin or
+# a program: pins are checked by the suites, fds end with the process, so a
+# leaked map always hangs off a leaked program or a pin.
+core_leaks() {
+	local others
+	others=$("$PKTSCOPE" status -j 2>/dev/null | jq -c '[.attachments[] |
+		.xdp_prog_id, .tc_ingress_prog_id, .tc_egress_prog_id]')
+	[ -n "$others" ] || others='[]'
+	ps_objects | grep '^prog ' | sort | comm -13 "$CORE_OBJS0" - | while read -r kind id; do
+		jq -e --argjson id "$id" 'index($id)' <<<"$others" >/dev/null && continue
+		echo "$kind $id maps $(bpftool prog show id "$id" -j 2>/dev/null | jq -c '.map_ids // []')"
+	done
+}
