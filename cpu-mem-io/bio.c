@@ -98,6 +98,11 @@ static const char *disk_name(__u32 dev)
 	return disks[i].name;
 }
 
+const char *bio_disk_name(__u32 dev)
+{
+	return disk_name(dev);
+}
+
 /* ---- common set-up -------------------------------------------------------- */
 
 static const char *op_name(__u32 flags)

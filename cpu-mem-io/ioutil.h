@@ -42,4 +42,7 @@ static inline int io_no_negative(int argc, char **argv, const char *cmd, const c
 	return 0;
 }
 
+/* Disk name ("loop3") of a kernel dev_t (PS_IO_MKDEV), or "MAJ:MIN" (bio.c). */
+const char *bio_disk_name(__u32 dev);
+
 #endif /* PKTSCOPE_IOUTIL_H */

@@ -656,6 +656,128 @@ out_fd:
 	return rc;
 }
 
+/* ---- collector for `pktscope report` ---------------------------------- */
+
+struct mem_session {
+	struct leak_ctx x;
+	struct probes probes;
+	struct libc lc;
+};
+
+void memleak_end(struct mem_session *s)
+{
+	if (!s)
+		return;
+	probes_destroy(&s->probes);
+	memleak_bpf__destroy(s->x.skel);
+	syms_cache_free(s->x.syms);
+	free(s->x.keys);
+	free(s->x.vals);
+	free(s->x.groups);
+	free(s->x.ips);
+	free(s);
+}
+
+struct mem_session *memleak_start(int pid)
+{
+	struct mem_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (libc_setup(&s->lc, NULL, pid))
+		goto fail;
+	s->x.pid = pid;
+	s->x.skel = mem_load(MEM_MODE_MEMLEAK, pid, 0, ~0ull);
+	if (!s->x.skel)
+		goto fail;
+	s->x.keys = calloc(MEM_MAX_ALLOCS, sizeof(*s->x.keys));
+	s->x.vals = calloc(MEM_MAX_ALLOCS, sizeof(*s->x.vals));
+	s->x.groups = calloc(MEM_MAX_ALLOCS, sizeof(*s->x.groups));
+	s->x.ips = calloc(MEM_STACK_DEPTH, sizeof(*s->x.ips));
+	s->x.syms = syms_cache_new();
+	if (!s->x.keys || !s->x.vals || !s->x.groups || !s->x.ips || !s->x.syms) {
+		ps_err("memleak: out of memory for %d allocation records", MEM_MAX_ALLOCS);
+		goto fail;
+	}
+	if (attach_uprobes(s->x.skel, &s->lc, pid, true, &s->probes))
+		goto fail;
+	syms_cache_prefetch(s->x.syms, pid);
+	return s;
+fail:
+	memleak_end(s);
+	return NULL;
+}
+
+const char *memleak_libc(const struct mem_session *s)
+{
+	return s->lc.path;
+}
+
+static void append_frame(struct leak_ctx *x, __u64 addr, char *buf, size_t len)
+{
+	const char *name = NULL;
+	size_t n = strlen(buf);
+
+	syms_resolve(x->syms, x->pid, addr, &name, NULL, NULL);
+	snprintf(buf + n, len - n, "%s%s", n ? " <- " : "", name ? name : "[unknown]");
+}
+
+int memleak_read(struct mem_session *s, struct mem_leak_sum *out, bool stacks)
+{
+	struct leak_ctx *x = &s->x;
+	int sfd = bpf_map__fd(x->skel->maps.stacks);
+	__u64 st[MEM_ST_MAX];
+	long n, i, ng = 0;
+
+	memset(out, 0, sizeof(*out));
+	n = read_allocs(x);
+	if (n < 0)
+		return n;
+	if (!sum_stats(x->skel, st)) {
+		out->dropped = st[MEM_ST_ALLOC_DROPPED];
+		out->total_allocs = st[MEM_ST_ALLOCS];
+		out->total_frees = st[MEM_ST_FREES];
+	}
+	for (i = 0; i < n; i++) {
+		out->bytes += x->vals[i].size;
+		out->allocs++;
+	}
+	if (!stacks)
+		return 0;
+	qsort(x->vals, n, sizeof(*x->vals), by_stack);
+	for (i = 0; i < n; i++) {
+		struct mem_alloc *a = &x->vals[i];
+
+		if (!ng || x->groups[ng - 1].stack_id != a->stack_id ||
+		    x->groups[ng - 1].caller != a->caller) {
+			x->groups[ng] = (struct leak_group){ .stack_id = a->stack_id,
+							     .caller = a->caller };
+			ng++;
+		}
+		x->groups[ng - 1].bytes += a->size;
+		x->groups[ng - 1].allocs++;
+	}
+	qsort(x->groups, ng, sizeof(*x->groups), by_bytes);
+	syms_cache_forget(x->syms, x->pid);
+	out->nstacks = ng;
+	for (i = 0; i < ng && i < MEM_SUM_TOP; i++) {
+		struct mem_leak_stack *o = &out->top[i];
+		const struct leak_group *gr = &x->groups[i];
+		__s32 sid = gr->stack_id;
+		int f;
+
+		o->bytes = gr->bytes;
+		o->allocs = gr->allocs;
+		o->frames[0] = '\0';
+		/* As print_group: frame 0 of the stack is the allocator, the caller apart. */
+		append_frame(x, gr->caller, o->frames, sizeof(o->frames));
+		if (sid >= 0 && !bpf_map_lookup_elem(sfd, &sid, x->ips))
+			for (f = 1; f < MEM_STACK_DEPTH && x->ips[f]; f++)
+				append_frame(x, x->ips[f], o->frames, sizeof(o->frames));
+	}
+	return 0;
+}
+
 /* ---- mallocstat -------------------------------------------------------- */
 
 struct proc_row {

@@ -72,4 +72,26 @@ static inline int mem_interval_args(const char *cmd, int argc, char **argv, doub
 	return 0;
 }
 
+/*
+ * memleak on one process as a collector (for `pktscope report`): start
+ * attaches the libc uprobes (errors printed), read sums what is outstanding
+ * now and, with stacks, groups it by allocating stack, largest first.
+ */
+#define MEM_SUM_TOP	5
+struct mem_leak_stack {
+	unsigned long long bytes, allocs;
+	char frames[512];		/* "caller <- its caller <- ...", leaf first */
+};
+struct mem_leak_sum {
+	unsigned long long bytes, allocs;	/* outstanding now */
+	unsigned long long total_allocs, total_frees, dropped;
+	long nstacks;
+	struct mem_leak_stack top[MEM_SUM_TOP];
+};
+struct mem_session;
+struct mem_session *memleak_start(int pid);
+int memleak_read(struct mem_session *s, struct mem_leak_sum *out, bool stacks);
+const char *memleak_libc(const struct mem_session *s);
+void memleak_end(struct mem_session *s);
+
 #endif /* PKTSCOPE_MEMUTIL_H */

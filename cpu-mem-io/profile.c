@@ -298,11 +298,14 @@ static const char profile_options[] =
 	"  -s, --svg FILE       write a flame graph SVG to FILE\n"
 	"  -n, --top N          rows of the hottest-functions table (default 20)\n";
 
-static int report(struct profile_bpf *skel, struct syms_cache *sc, const struct prof_opts *o,
-		  double elapsed)
+/*
+ * Symbolize every sampled stack: folded stacks (merged, sorted) in *fvp and
+ * the per-function table, compacted and sorted by self samples, in *ftp.
+ */
+static int collect(struct profile_bpf *skel, struct syms_cache *sc, struct folded **fvp,
+		   size_t *nfp, struct fn_table *ftp, size_t *ntop, uint64_t *totalp)
 {
 	int counts_fd = bpf_map__fd(skel->maps.counts), stacks_fd = bpf_map__fd(skel->maps.stacks);
-	int stats_fd = bpf_map__fd(skel->maps.pstats);
 	struct fn_table ft = { 0 };
 	struct folded *fv = NULL;
 	size_t nf = 0, capf = 0, i, j;
@@ -310,14 +313,13 @@ static int report(struct profile_bpf *skel, struct syms_cache *sc, const struct 
 	struct frame *frames;
 	struct sbuf sb = { 0 };
 	void *prev = NULL;
-	uint64_t total = 0, dropped, kerr, uerr;
-	struct fn *top;
+	uint64_t total = 0;
 	long idx = 0;
-	int ret = EXIT_RUNTIME;
+	int ret = -ENOMEM;
 
 	frames = calloc(2 * CPU_STACK_DEPTH, sizeof(*frames));
 	if (!frames)
-		return EXIT_RUNTIME;
+		return -ENOMEM;
 	while (!bpf_map_get_next_key(counts_fd, prev, &next)) {
 		char comm[CPU_COMM_LEN + 1];
 		uint64_t cnt;
@@ -386,6 +388,45 @@ static int report(struct profile_bpf *skel, struct syms_cache *sc, const struct 
 	}
 	nf = j;
 
+	/* Top functions: compact the table and sort by self samples. */
+	for (i = 0, j = 0; i < ft.cap; i++)
+		if (ft.v[i].name)
+			ft.v[j++] = ft.v[i];
+	qsort(ft.v, j, sizeof(*ft.v), fn_cmp);
+	*ntop = j;
+	ret = 0;
+out:
+	if (ret) {
+		for (i = 0; i < nf; i++)
+			free(fv[i].s);
+		free(fv);
+		free(ft.v);
+		fv = NULL;
+		nf = 0;
+		ft = (struct fn_table){ 0 };
+	}
+	*fvp = fv;
+	*nfp = nf;
+	*ftp = ft;
+	*totalp = total;
+	free(sb.s);
+	free(frames);
+	return ret;
+}
+
+static int report(struct profile_bpf *skel, struct syms_cache *sc, const struct prof_opts *o,
+		  double elapsed)
+{
+	int stats_fd = bpf_map__fd(skel->maps.pstats);
+	struct fn_table ft = { 0 };
+	struct folded *fv = NULL;
+	size_t nf = 0, i, j;
+	uint64_t total = 0, dropped, kerr, uerr;
+	struct fn *top;
+	int ret = EXIT_RUNTIME;
+
+	if (collect(skel, sc, &fv, &nf, &ft, &j, &total))
+		return EXIT_RUNTIME;
 	dropped = sum_stat(stats_fd, CPU_PROF_KEY_DROP);
 	kerr = sum_stat(stats_fd, CPU_PROF_KSTACK_ERR);
 	uerr = sum_stat(stats_fd, CPU_PROF_USTACK_ERR);
@@ -422,13 +463,7 @@ static int report(struct profile_bpf *skel, struct syms_cache *sc, const struct 
 		flame_free(fl);
 	}
 
-	/* Top functions: compact the table and sort by self samples. */
-	for (i = 0, j = 0; i < ft.cap; i++)
-		if (ft.v[i].name)
-			ft.v[j++] = ft.v[i];
 	top = ft.v;
-	qsort(top, j, sizeof(*top), fn_cmp);
-
 	out_obj_open(NULL);
 	if (o->folded && !out_json()) {
 		for (i = 0; i < nf; i++)
@@ -480,8 +515,6 @@ out:
 		free(fv[i].s);
 	free(fv);
 	free(ft.v);
-	free(sb.s);
-	free(frames);
 	return ret;
 }
 
@@ -622,4 +655,125 @@ out:
 	syms_cache_free(sc);
 	profile_bpf__destroy(skel);
 	return ret;
+}
+
+/* ---- collector for `pktscope report` ------------------------------------- */
+
+struct prof_session {
+	struct profile_bpf *skel;
+	struct syms_cache *sc;
+	struct bpf_link **links;
+	int nlinks, pid;
+};
+
+void profile_end(struct prof_session *s)
+{
+	if (!s)
+		return;
+	close_events(s->links, s->nlinks);
+	syms_cache_free(s->sc);
+	profile_bpf__destroy(s->skel);
+	free(s);
+}
+
+struct prof_session *profile_start(int pid, uint64_t freq)
+{
+	struct prof_session *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return NULL;
+	s->pid = pid;
+	s->skel = profile_bpf__open();
+	if (!s->skel) {
+		ps_err("open profile BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	s->skel->rodata->target_pid = pid;
+	s->skel->rodata->want_user = true;
+	s->skel->rodata->want_kernel = true;
+	err = profile_bpf__load(s->skel);
+	if (err) {
+		ps_err("load profile BPF program: %s (run with -v for the verifier log)",
+		       strerror(-err));
+		goto fail;
+	}
+	s->sc = syms_cache_new();
+	if (!s->sc) {
+		ps_err("symbolizer: libelf initialisation failed");
+		goto fail;
+	}
+	if (pid)
+		syms_cache_prefetch(s->sc, pid);
+	err = open_events(s->skel, freq, &s->links, &s->nlinks);
+	if (err) {
+		if (err == -ENODEV)
+			ps_err("no online CPU accepted a perf event");
+		goto fail;
+	}
+	return s;
+fail:
+	profile_end(s);
+	return NULL;
+}
+
+void profile_tick(struct prof_session *s)
+{
+	prefetch_maps(s->sc, bpf_map__fd(s->skel->maps.counts));
+}
+
+uint64_t profile_samples(struct prof_session *s)
+{
+	return sum_stat(bpf_map__fd(s->skel->maps.pstats), CPU_PROF_SAMPLES);
+}
+
+int profile_stop(struct prof_session *s, struct prof_result *r)
+{
+	struct fn_table ft;
+	struct folded *fv;
+	size_t nf, ntop, i;
+	uint64_t total;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	/* Stop sampling first, so that the maps hold still while we read them. */
+	close_events(s->links, s->nlinks);
+	s->links = NULL;
+	s->nlinks = 0;
+	err = collect(s->skel, s->sc, &fv, &nf, &ft, &ntop, &total);
+	if (err)
+		return err;
+	r->samples = total;
+	r->dropped = sum_stat(bpf_map__fd(s->skel->maps.pstats), CPU_PROF_KEY_DROP);
+	r->stacks = calloc(nf ? nf : 1, sizeof(*r->stacks));
+	r->top = calloc(ntop ? ntop : 1, sizeof(*r->top));
+	if (!r->stacks || !r->top) {
+		for (i = 0; i < nf; i++)
+			free(fv[i].s);
+		free(fv);
+		free(ft.v);
+		profile_result_free(r);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nf; i++)
+		r->stacks[i] = (struct prof_stack){ fv[i].s, fv[i].count };
+	r->nstacks = nf;
+	for (i = 0; i < ntop; i++)
+		r->top[i] = (struct prof_fn){ ft.v[i].name, ft.v[i].module, ft.v[i].self,
+					      ft.v[i].total };
+	r->ntop = ntop;
+	free(fv);
+	free(ft.v);
+	return 0;
+}
+
+void profile_result_free(struct prof_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nstacks; i++)
+		free(r->stacks[i].folded);
+	free(r->stacks);
+	free(r->top);
+	memset(r, 0, sizeof(*r));
 }

@@ -64,6 +64,8 @@ struct proc {
 	struct map *maps;
 	size_t nmaps;
 	time_t read_at;
+	char **retired;		/* paths of replaced maps: handed out as modules */
+	size_t nretired;
 	struct proc *next;
 };
 
@@ -90,6 +92,9 @@ static void proc_free(struct proc *p)
 	for (i = 0; i < p->nmaps; i++)
 		free(p->maps[i].path);
 	free(p->maps);
+	for (i = 0; i < p->nretired; i++)
+		free(p->retired[i]);
+	free(p->retired);
 	free(p);
 }
 
@@ -501,14 +506,24 @@ static int resolve_user(struct syms_cache *c, int pid, uint64_t addr,
 		 */
 		struct proc np = { .pid = pid };
 
-		if (!read_maps(&np) && np.nmaps) {
+		char **nr = NULL;
+
+		if (!read_maps(&np) && np.nmaps &&
+		    (nr = realloc(p->retired, (p->nretired + p->nmaps + 1) * sizeof(*nr)))) {
+			/*
+			 * Callers keep the module strings resolved so far (until
+			 * syms_cache_free): retire the old paths, do not free them.
+			 */
+			p->retired = nr;
 			for (i = 0; i < p->nmaps; i++)
-				free(p->maps[i].path);
+				p->retired[p->nretired++] = p->maps[i].path;
 			free(p->maps);
 			p->maps = np.maps;
 			p->nmaps = np.nmaps;
 			m = find_map(p, addr);
 		} else {
+			for (i = 0; i < np.nmaps; i++)
+				free(np.maps[i].path);
 			free(np.maps);
 		}
 		p->read_at = time(NULL);

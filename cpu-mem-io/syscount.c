@@ -573,3 +573,71 @@ out:
 	syscount_bpf__destroy(skel);
 	return ret;
 }
+
+/* ---- collector for `pktscope report` ------------------------------------- */
+
+struct sys_session {
+	struct syscount_bpf *skel;
+	struct cpu_sys_val *prev;
+	struct row *rows;
+};
+
+void syscount_end(struct sys_session *s)
+{
+	if (!s)
+		return;
+	destroy_links();
+	syscount_bpf__destroy(s->skel);
+	free(s->prev);
+	free(s->rows);
+	free(s);
+}
+
+struct sys_session *syscount_start(int pid)
+{
+	struct sys_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->prev = calloc(CPU_MAX_SYSCALLS, sizeof(*s->prev));
+	s->rows = calloc(CPU_MAX_SYSCALLS, sizeof(*s->rows));
+	if (!s->prev || !s->rows || sysnames_load())
+		goto fail;
+	s->skel = open_skel(pid);
+	if (!s->skel)
+		goto fail;
+	s->skel->rodata->latency = true;
+	if (attach_syscount(s->skel, true))
+		goto fail;
+	return s;
+fail:
+	syscount_end(s);
+	return NULL;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->v.total_ns != y->v.total_ns)
+		return x->v.total_ns > y->v.total_ns ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int syscount_read(struct sys_session *s, struct sys_top *out, int max)
+{
+	int n = read_syscalls(bpf_map__fd(s->skel->maps.sys_counts), s->prev, s->rows), i;
+	char buf[32];
+
+	if (n < 0)
+		return n;
+	qsort(s->rows, n, sizeof(*s->rows), by_time);
+	for (i = 0; i < n && i < max; i++) {
+		snprintf(out[i].name, sizeof(out[i].name), "%s",
+			 syscall_name(s->rows[i].key, buf, sizeof(buf)));
+		out[i].count = s->rows[i].v.count;
+		out[i].total_ns = s->rows[i].v.total_ns;
+		out[i].max_ns = s->rows[i].v.max_ns;
+	}
+	return i;
+}

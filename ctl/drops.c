@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "output.h"
 #include "rules.h"
+#include "report.h"
 #include "drops.skel.h"
 
 /* ---- names ------------------------------------------------------------------ */
@@ -827,4 +828,83 @@ out:
 	ring_buffer__free(rb);
 	drops_bpf__destroy(skel);
 	return rc;
+}
+
+/* ---- collector for `pktscope report` (declared in report.h) ---------------- */
+
+struct drops_bpf *drops_collect_start(void)
+{
+	struct drops_bpf *skel;
+	uint64_t ino;
+	int err;
+
+	if (ps_netns_ino(&ino) || ps_mount_tracefs())
+		return NULL;
+	load_reasons();
+	skel = drops_bpf__open();
+	if (!skel)
+		return NULL;
+	skel->rodata->target_netns = (__u32)ino;
+	err = drops_bpf__load(skel);
+	if (!err)
+		err = drops_bpf__attach(skel);
+	if (err) {
+		ps_warn("report: skb:kfree_skb / xdp tracepoints: %s; kernel drops left out",
+			strerror(-err));
+		drops_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int reason_cmp(const void *a, const void *b)
+{
+	const struct drop_reason *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->reason, y->reason);
+}
+
+/* Kernel drops in this netns since start, merged by reason, most first. */
+int drops_collect_read(struct drops_bpf *skel, struct drop_reason *out, int max,
+		       unsigned long long *total)
+{
+	struct drop_reason *all;
+	size_t i;
+	int n = 0, j;
+
+	nrows = 0;
+	*total = 0;
+	read_kernel(skel);
+	all = calloc(nrows ? nrows : 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (i = 0; i < nrows; i++) {
+		const char *where;
+		char reason[64];
+
+		row_labels(&rows[i], &where, reason, sizeof(reason));
+		*total += rows[i].count;
+		for (j = 0; j < n; j++)
+			if (!strcmp(all[j].reason, reason))
+				break;
+		if (j == n) {
+			snprintf(all[n].reason, sizeof(all[n].reason), "%s", reason);
+			snprintf(all[n].where, sizeof(all[n].where), "%s", where);
+			n++;
+		}
+		all[j].count += rows[i].count;
+		all[j].bytes += rows[i].bytes;
+	}
+	qsort(all, n, sizeof(*all), reason_cmp);
+	for (j = 0; j < n && j < max; j++)
+		out[j] = all[j];
+	free(all);
+	return j;
+}
+
+void drops_collect_end(struct drops_bpf *skel)
+{
+	drops_bpf__destroy(skel);
 }
