@@ -33,6 +33,16 @@ wait_line() {
 
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 
+# stop PID: SIGTERM, then SIGKILL after 5 s (bpftrace may miss a SIGTERM
+# that arrives while it is still attaching).
+stop() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 # One round: alone, under pktscope, under bpftrace, back to back, so that
 # load from elsewhere on the machine hits all three alike; 3 rounds.
 declare -a A P B
@@ -49,7 +59,7 @@ for r in 1 2 3; do
 		bp=$!; PIDS+=($bp)
 		wait_line "$TMP/bt.out" Attaching >/dev/null
 		B[$r]=$(hog)
-		kill -TERM "$bp"; wait "$bp" 2>/dev/null
+		stop "$bp"
 	fi
 done
 sum() { local t=0 v; for v in "$@"; do t=$((t + v)); done; echo $t; }
@@ -79,7 +89,7 @@ if [ $have_bpftrace = 1 ]; then
 		wait_line "$TMP/b$i.out" Attaching
 		# Background jobs of a script start with SIGINT ignored; bpftrace
 		# keeps it so: stop it with SIGTERM.
-		kill -TERM "$p"; wait "$p" 2>/dev/null
+		stop "$p"
 	done | best >"$TMP/bt_start"
 	printf '  %-34s %8.3f s  (pktscope/bpftrace %.2f)\n' "bpftrace profile:hz:99" \
 		"$(cat "$TMP/bt_start")" "$(calc "$(cat "$TMP/ps_start") / $(cat "$TMP/bt_start")")"

@@ -8,6 +8,7 @@ mkdir -p build/bench
 for b in tests/bench/bench_*.sh; do
 	[ -e "$b" ] || continue
 	echo "== $(basename "$b" .sh)"
-	bash "$b" || echo "   ($(basename "$b") exited $?)"
+	# A bench that hangs (a peer tool that ignores its signal) is cut off.
+	timeout --kill-after=10 "${BENCH_TIMEOUT:-400}" bash "$b" || echo "   ($(basename "$b") exited $?)"
 	echo
 done
