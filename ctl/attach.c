@@ -33,6 +33,7 @@
 #include "output.h"
 #include "tc_stats.skel.h"
 #include "xdp_stats.skel.h"
+#include "rtt.h"
 
 /* pktscope's own TC filter slot ("pS"); nobody else's filter is touched. */
 #define PS_TC_HANDLE	0x7053
@@ -43,6 +44,7 @@ struct attach_opts {
 	bool no_xdp, no_tc, replace;
 	bool tcp;			/* also the TCP tracepoint probes (ctl/tcp.c) */
 	uint64_t tcp_flows;		/* their flow table bound */
+	bool rtt;			/* passive RTT tracking (bpf/rtt.h, ctl/rtt.c) */
 };
 
 /* ---- TC ------------------------------------------------------------------- */
@@ -290,7 +292,8 @@ static int pin_root_ok(bool create)
 static void unpin_dir(const char *dir)
 {
 	static const char *const names[] = { "stats", "meta", "filter_rules", "filter_ctl",
-					      "filter_stats" };
+					      "filter_stats", "rtt_flows", "rtt_outstanding",
+					      "rtt_hist", "rtt_counters", "rtt_ctl", "rtt_events" };
 	char path[PATH_MAX + 16];
 	size_t i;
 
@@ -361,7 +364,8 @@ static int parse_mode(const char *s, enum xdp_attach_mode *mode)
 	"  --no-tc         XDP only (no egress accounting)\n"	\
 	"  --replace       detach an existing attachment first\n"	\
 	"  --tcp           also pin the TCP probes of this netns (alone: without IFACE)\n" \
-	"  --tcp-flows N   bound of their per-flow LRU table (default 65536)\n"
+	"  --tcp-flows N   bound of their per-flow LRU table (default 65536)\n" \
+	"  --rtt           passive RTT tracking (see 'pktscope rtt')\n"
 
 int cmd_attach(int argc, char **argv)
 {
@@ -372,6 +376,7 @@ int cmd_attach(int argc, char **argv)
 		{ "replace",	no_argument,		NULL, 'r' },
 		{ "tcp",	no_argument,		NULL, 'P' },
 		{ "tcp-flows",	required_argument,	NULL, 'F' },
+		{ "rtt",	no_argument,		NULL, 'R' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -395,6 +400,7 @@ int cmd_attach(int argc, char **argv)
 		case 'T': ao.no_tc = true; break;
 		case 'r': ao.replace = true; break;
 		case 'P': ao.tcp = true; break;
+		case 'R': ao.rtt = true; break;
 		case 'F':
 			if (parse_u64("--tcp-flows", optarg, 16, 1u << 24, &ao.tcp_flows))
 				return EXIT_USAGE;
@@ -418,6 +424,10 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (ao.no_xdp && ao.no_tc) {
 		ps_err("--no-xdp and --no-tc together leave nothing to attach: drop one");
+		return EXIT_USAGE;
+	}
+	if (ao.rtt && ao.no_tc) {
+		ps_err("--rtt needs TC egress, where requests are timed: drop --no-tc");
 		return EXIT_USAGE;
 	}
 	iface = argv[optind];
@@ -459,6 +469,15 @@ int cmd_attach(int argc, char **argv)
 		ps_err("open TC program: %s", strerror(-err));
 		return EXIT_RUNTIME;
 	}
+	if (ao.rtt) {
+		tc->rodata->ps_rtt_on = 1;
+		tc->rodata->ps_rtt_xdp = !ao.no_xdp;
+	} else {
+		/* Off: the RTT maps exist (both objects declare them) but hold nothing. */
+		bpf_map__set_max_entries(tc->maps.ps_rtt_out, 1);
+		bpf_map__set_max_entries(tc->maps.ps_rtt_flows, 1);
+		bpf_map__set_max_entries(tc->maps.ps_rtt_events, 4096);
+	}
 	err = tc_stats_bpf__load(tc);
 	if (err) {
 		ps_err("load TC program: %s (run with -v for the verifier log)", strerror(-err));
@@ -495,6 +514,16 @@ int cmd_attach(int argc, char **argv)
 		err = -1;
 		goto out_pins;
 	}
+	if (ao.rtt &&
+	    (pin_map(bpf_map__fd(tc->maps.ps_rtt_flows), dir, "rtt_flows") ||
+	     pin_map(bpf_map__fd(tc->maps.ps_rtt_out), dir, "rtt_outstanding") ||
+	     pin_map(bpf_map__fd(tc->maps.ps_rtt_hist), dir, "rtt_hist") ||
+	     pin_map(bpf_map__fd(tc->maps.ps_rtt_ctrs), dir, "rtt_counters") ||
+	     pin_map(bpf_map__fd(tc->maps.ps_rtt_ctl), dir, "rtt_ctl") ||
+	     pin_map(bpf_map__fd(tc->maps.ps_rtt_events), dir, "rtt_events"))) {
+		err = -1;
+		goto out_pins;
+	}
 	/* Meta is complete only at the end; until then status shows no flags. */
 	bpf_map_update_elem(bpf_map__fd(tc->maps.ps_meta), &key, &m, 0);
 
@@ -509,11 +538,19 @@ int cmd_attach(int argc, char **argv)
 		    bpf_map__reuse_fd(xdp->maps.ps_meta, bpf_map__fd(tc->maps.ps_meta)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rules, bpf_map__fd(tc->maps.ps_rules)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_fctl, bpf_map__fd(tc->maps.ps_fctl)) ||
-		    bpf_map__reuse_fd(xdp->maps.ps_fstats, bpf_map__fd(tc->maps.ps_fstats))) {
+		    bpf_map__reuse_fd(xdp->maps.ps_fstats, bpf_map__fd(tc->maps.ps_fstats)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_out, bpf_map__fd(tc->maps.ps_rtt_out)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_flows, bpf_map__fd(tc->maps.ps_rtt_flows)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_hist, bpf_map__fd(tc->maps.ps_rtt_hist)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_ctrs, bpf_map__fd(tc->maps.ps_rtt_ctrs)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_ctl, bpf_map__fd(tc->maps.ps_rtt_ctl)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_events,
+				      bpf_map__fd(tc->maps.ps_rtt_events))) {
 			err = -errno;
 			ps_err("share maps with the XDP program: %s", strerror(-err));
 			goto out_pins;
 		}
+		xdp->rodata->ps_rtt_on = ao.rtt;
 		err = xdp_attach(xdp, ifindex, iface, ao.mode, &m);
 		if (err)
 			goto out_pins;
@@ -537,6 +574,7 @@ int cmd_attach(int argc, char **argv)
 	out_str("tc", ", tc %s", ao.no_tc ? "none" : "ingress+egress");
 	out_u64("tc_ingress_prog_id", NULL, m.tc_in_prog_id);
 	out_u64("tc_egress_prog_id", NULL, m.tc_out_prog_id);
+	out_bool("rtt", ao.rtt ? ", rtt on" : NULL, ao.rtt);
 	out_str("pin_dir", ", pinned at %s\n", dir);
 	out_obj_close();
 	out_doc_end();

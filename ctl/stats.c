@@ -145,6 +145,7 @@ static void print_stats(const struct ps_pins *p, const struct ps_counters *c,
 			out_obj_close();
 		}
 		out_obj_close();
+		ps_rtt_stats_summary(p->dir);
 		out_obj_close();
 		out_doc_end();
 		return;
@@ -184,6 +185,7 @@ static void print_stats(const struct ps_pins *p, const struct ps_counters *c,
 			out_text("\n");
 		}
 	}
+	ps_rtt_stats_summary(p->dir);
 	out_text("\n");
 	out_obj_close();
 	out_doc_end();

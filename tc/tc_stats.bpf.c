@@ -5,6 +5,7 @@
 #include <bpf/bpf_endian.h>
 #include "account.h"
 #include "filter.h"
+#include "rtt.h"
 
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
@@ -23,6 +24,13 @@ __noinline int ps_filter_tc(struct __sk_buff *skb, const struct ps_pkt *p, __u32
 {
 	return ps_filter_run((void *)(long)skb->data, (void *)(long)skb->data_end, p, dir,
 			     mask, len);
+}
+
+/* Passive RTT (bpf/rtt.h), verified once. */
+__noinline int ps_rtt_tc(struct __sk_buff *skb, const struct ps_pkt *p, __u32 ingress)
+{
+	return ps_rtt_run((void *)(long)skb->data, (void *)(long)skb->data_end, p,
+			  skb->len, ingress != 0);
 }
 
 static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
@@ -60,6 +68,17 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 	verdict = PS_V_PASS - (drop & 1);
 	/* skb->len: the whole packet, GSO super-packets included. */
 	ps_account(dir, &p, len, verdict);
+	/*
+	 * A segment dropped here never left: the stack sees the transmit fail
+	 * and sends it again later as a first transmission, not a retransmit.
+	 * Ingress only when no XDP program of this attachment already did it.
+	 */
+	if (ps_rtt_on && !drop) {
+		if (dir == PS_DIR_TC_OUT)
+			ps_rtt_tc(skb, &p, 0);
+		else if (!ps_rtt_xdp)
+			ps_rtt_tc(skb, &p, 1);
+	}
 	return verdict == PS_V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <xdp/xdp_helpers.h>
 #include "account.h"
 #include "filter.h"
+#include "rtt.h"
 
 /*
  * Run first among the programs of libxdp's dispatcher (lower runs earlier) so
@@ -22,6 +23,12 @@ __noinline int ps_filter_xdp(struct xdp_md *ctx, const struct ps_pkt *p, __u32 d
 {
 	return ps_filter_run((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, dir,
 			     mask, len);
+}
+
+/* Passive RTT, ingress side (bpf/rtt.h), verified once. */
+__noinline int ps_rtt_xdp_in(struct xdp_md *ctx, const struct ps_pkt *p)
+{
+	return ps_rtt_run((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, 0, true);
 }
 
 /*
@@ -47,6 +54,9 @@ int ps_xdp(struct xdp_md *ctx)
 	/* No branch on drop: one verifier state for the accounting below. */
 	verdict = PS_V_PASS - (drop & 1);
 	ps_account(PS_DIR_XDP, &p, len, verdict);
+	/* A packet dropped here never reaches the stack: it answers nothing. */
+	if (ps_rtt_on && !drop)
+		ps_rtt_xdp_in(ctx, &p);
 	/* enum ps_verdict is numbered like enum xdp_action. */
 	return verdict;
 }

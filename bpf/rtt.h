@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Passive RTT: the structs shared with user space, and (in BPF) the maps and
+ * per-packet logic used by the XDP and TC programs.
+ *
+ * Samples are taken on the host the programs run on, for the traffic it
+ * sends: egress (TC) records when something that elicits an answer left,
+ * ingress (XDP, or TC ingress when no XDP program is attached) closes the
+ * sample when the answer arrives.
+ *  - ts:        TCP timestamps.  Egress records (flow, TSval) of segments that
+ *               carry data or FIN, first packet of a TSval only; an ingress
+ *               segment of the reverse flow whose TSecr matches closes it.
+ *  - seqack:    TCP without timestamps.  Up to PS_RTT_SEGS outstanding end
+ *               sequence numbers per flow; an ACK covering them closes them,
+ *               timed from the oldest.  Karn's rule: a segment whose range was
+ *               sent before marks every outstanding segment it overlaps as
+ *               retransmitted, and an ACK covering one gives no sample.
+ *  - icmp:      ICMP / ICMPv6 echo, matched by (addresses, id, sequence).
+ *  - handshake: the SYN (client: SYN -> SYN-ACK) or SYN-ACK (server:
+ *               SYN-ACK -> ACK) of a connection, through the seq/ack path.
+ */
+#ifndef PKTSCOPE_RTT_H
+#define PKTSCOPE_RTT_H
+
+#define PS_RTT_LAYOUT_VERSION	1
+
+enum ps_rtt_src {
+	PS_RTT_SRC_TS = 0,
+	PS_RTT_SRC_SEQACK,
+	PS_RTT_SRC_ICMP,
+	PS_RTT_SRC_HANDSHAKE,
+	PS_RTT_SRC_MAX
+};
+
+#define PS_RTT_SLOTS		32	/* log2 usec buckets: up to ~35 minutes */
+#define PS_RTT_SEGS		8	/* outstanding segments per flow (seq/ack) */
+#define PS_RTT_RECENT		16	/* recent samples per flow, for p50 */
+#define PS_RTT_FLOWS_MAX	16384	/* per-flow LRU */
+#define PS_RTT_OUT_MAX		16384	/* outstanding timestamps / echo requests */
+#define PS_RTT_RB_SIZE		(256 * 1024)
+#define PS_RTT_EV_GAP_US	100000	/* default: one event per flow per 100 ms */
+
+/* A flow, oriented from this host: l = local (egress source), r = remote. */
+struct ps_rtt_flow {
+	__u32 laddr[4];		/* network order; IPv4 in [0] */
+	__u32 raddr[4];
+	__u16 lport;		/* host order; ICMP: echo identifier */
+	__u16 rport;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IP protocol */
+	__u16 _pad;
+};
+_Static_assert(sizeof(struct ps_rtt_flow) == 40, "struct ps_rtt_flow layout changed");
+
+#define PS_RTT_OUT_TS	1
+#define PS_RTT_OUT_ICMP	2
+
+/* Key of the outstanding map; the value is the send time (ktime ns). */
+struct ps_rtt_outkey {
+	struct ps_rtt_flow f;
+	__u32 id;		/* TSval, or echo id << 16 | sequence */
+	__u32 kind;		/* PS_RTT_OUT_* */
+};
+_Static_assert(sizeof(struct ps_rtt_outkey) == 48, "struct ps_rtt_outkey layout changed");
+
+#define PS_RTT_SEG_RETRANS	(1u << 0)
+#define PS_RTT_SEG_SYN		(1u << 1)
+
+struct ps_rtt_seg {
+	__u32 end;		/* end sequence number; an ACK >= end covers it */
+	__u32 flags;		/* PS_RTT_SEG_* */
+	__u64 t;		/* send time, 0: slot free */
+};
+
+/* Per-flow value: samples and the seq/ack state. */
+struct ps_rtt_flowval {
+	__u64 min_ns;
+	__u64 max_ns;
+	__u64 sum_ns;
+	__u64 count;
+	__u64 last_ns;
+	__u64 last_time;	/* ktime of the last sample */
+	__u64 ev_time;		/* ktime of the last event (rate limit) */
+	__u64 retrans;		/* egress segments whose range was sent before */
+	__u64 karn_skipped;	/* ACKs that covered a retransmitted segment */
+	__u32 count_src[PS_RTT_SRC_MAX];
+	__u32 recent_us[PS_RTT_RECENT];	/* ring of the last samples, usec */
+	__u32 recent_idx;	/* samples ever written to the ring */
+	__u32 snd_nxt;		/* highest end sequence sent (seq/ack path) */
+	__u8 seq_valid;
+	__u8 last_src;		/* enum ps_rtt_src */
+	__u8 _pad[6];
+	struct ps_rtt_seg seg[PS_RTT_SEGS];
+};
+_Static_assert(sizeof(struct ps_rtt_flowval) ==
+	       9 * 8 + 4 * PS_RTT_SRC_MAX + 4 * PS_RTT_RECENT + 16 + 16 * PS_RTT_SEGS,
+	       "struct ps_rtt_flowval layout changed");
+
+/* Per-CPU, one per enum ps_rtt_src. */
+struct ps_rtt_hist {
+	__u64 slots[PS_RTT_SLOTS];	/* log2 of the RTT in usec (bpf/log2.h) */
+	__u64 count;
+	__u64 sum_ns;
+};
+_Static_assert(sizeof(struct ps_rtt_hist) == 8 * (PS_RTT_SLOTS + 2),
+	       "struct ps_rtt_hist layout changed");
+
+/* Per-CPU, one entry. */
+struct ps_rtt_counters {
+	__u64 ts_recorded;	/* TSvals recorded at egress */
+	__u64 ts_dup;		/* segments whose TSval was already outstanding */
+	__u64 icmp_recorded;	/* echo requests recorded */
+	__u64 seq_recorded;	/* segments recorded for seq/ack (incl. SYN) */
+	__u64 seq_full;		/* new segments not recorded: all slots in use */
+	__u64 retrans;		/* retransmitted segments seen at egress */
+	__u64 karn_skipped;	/* ACKs that gave no sample (Karn's rule) */
+	__u64 events;		/* events written to the ring buffer */
+	__u64 events_limited;	/* samples not sent as events: per-flow rate limit */
+	__u64 events_lost;	/* ring buffer full */
+};
+_Static_assert(sizeof(struct ps_rtt_counters) == 80, "struct ps_rtt_counters layout changed");
+
+/* Written by `pktscope rtt --events` while it runs. */
+struct ps_rtt_ctl {
+	__u32 events;		/* 1: write samples to the ring buffer */
+	__u32 gap_us;		/* at most one event per flow per gap_us */
+};
+_Static_assert(sizeof(struct ps_rtt_ctl) == 8, "struct ps_rtt_ctl layout changed");
+
+struct ps_rtt_event {
+	__u64 time_ns;		/* ktime of the sample */
+	__u64 rtt_ns;
+	struct ps_rtt_flow f;
+	__u8 src;		/* enum ps_rtt_src */
+	__u8 _pad[7];
+};
+_Static_assert(sizeof(struct ps_rtt_event) == 64, "struct ps_rtt_event layout changed");
+
+#ifdef __bpf__	/* ---- BPF side -------------------------------------------- */
+
+#include "log2.h"
+#include "parse.h"
+
+/*
+ * Set by user space before load.  Off: the verifier sees the RTT code as
+ * dead and removes it.  ps_rtt_xdp (TC only): an XDP program of the same
+ * attachment closes the ingress samples, TC ingress must not do it twice.
+ */
+const volatile __u32 ps_rtt_on = 0;
+const volatile __u32 ps_rtt_xdp = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_RTT_OUT_MAX);
+	__type(key, struct ps_rtt_outkey);
+	__type(value, __u64);
+} ps_rtt_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_RTT_FLOWS_MAX);
+	__type(key, struct ps_rtt_flow);
+	__type(value, struct ps_rtt_flowval);
+} ps_rtt_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_RTT_SRC_MAX);
+	__type(key, __u32);
+	__type(value, struct ps_rtt_hist);
+} ps_rtt_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_rtt_counters);
+} ps_rtt_ctrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_rtt_ctl);
+} ps_rtt_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PS_RTT_RB_SIZE);
+} ps_rtt_events SEC(".maps");
+
+/* Farthest L4 header offset looked at (same bound as the drop filter). */
+#define PS_RTT_MAX_OFF		1024
+/* TCP options walked looking for the timestamp (40 bytes of options). */
+#define PS_RTT_OPT_MAX		10
+
+#define PS_TCP_FIN	0x01
+#define PS_TCP_SYN	0x02
+#define PS_TCP_ACK	0x10
+
+static __always_inline struct ps_rtt_counters *ps_rtt_ctr(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&ps_rtt_ctrs, &k);
+}
+
+/* Sequence comparison modulo 2^32. */
+static __always_inline bool ps_seq_after_eq(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) >= 0;
+}
+
+/*
+ * Flow key from the IP header, oriented local -> remote: egress packets as
+ * they are, ingress packets swapped.  Returns 0 for IPv4/IPv6.
+ */
+static __always_inline int ps_rtt_key(struct ps_rtt_flow *f, const struct ps_pkt *p,
+				      void *data, void *data_end, bool ingress)
+{
+	__u32 off = p->l3_off;
+
+	__builtin_memset(f, 0, sizeof(*f));
+	if (off > PS_RTT_MAX_OFF)
+		return -1;
+	if (p->l3 == PS_L3_IPV4) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		f->family = 4;
+		f->laddr[0] = ingress ? ip->daddr : ip->saddr;
+		f->raddr[0] = ingress ? ip->saddr : ip->daddr;
+	} else if (p->l3 == PS_L3_IPV6) {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		f->family = 6;
+		if (ingress) {
+			__builtin_memcpy(f->laddr, &ip6->daddr, 16);
+			__builtin_memcpy(f->raddr, &ip6->saddr, 16);
+		} else {
+			__builtin_memcpy(f->laddr, &ip6->saddr, 16);
+			__builtin_memcpy(f->raddr, &ip6->daddr, 16);
+		}
+	} else {
+		return -1;
+	}
+	f->proto = p->ip_proto;
+	return 0;
+}
+
+/*
+ * TSval and TSecr of the TCP header at tcp (doff already checked by the
+ * parser).  Options are walked kind by kind, at most PS_RTT_OPT_MAX of them;
+ * each read is bounds-checked against the packet.  Returns 0 when found.
+ */
+static __always_inline int ps_rtt_tcp_ts(struct tcphdr *tcp, void *data_end, __u32 *tsval,
+					 __u32 *tsecr)
+{
+	__u32 hlen = tcp->doff * 4, pos = sizeof(*tcp);
+	int i;
+
+	for (i = 0; i < PS_RTT_OPT_MAX; i++) {
+		__u8 *o, kind, len;
+
+		if (pos >= hlen || pos > 60)
+			return -1;
+		o = (__u8 *)tcp + pos;
+		if (o + 1 > (__u8 *)data_end)
+			return -1;
+		kind = o[0];
+		if (kind == 0)		/* end of option list */
+			return -1;
+		if (kind == 1) {	/* NOP */
+			pos++;
+			continue;
+		}
+		if (o + 2 > (__u8 *)data_end)
+			return -1;
+		len = o[1];
+		if (len < 2)
+			return -1;
+		if (kind == 8 && len == 10) {
+			if (pos + 10 > hlen || o + 10 > (__u8 *)data_end)
+				return -1;
+			*tsval = bpf_ntohl(*(__be32 *)(o + 2));
+			*tsecr = bpf_ntohl(*(__be32 *)(o + 6));
+			return 0;
+		}
+		pos += len;
+	}
+	return -1;
+}
+
+static __always_inline void ps_rtt_emit(struct ps_rtt_flowval *v, const struct ps_rtt_flow *f,
+					__u64 now, __u64 rtt, __u32 src)
+{
+	struct ps_rtt_counters *c = ps_rtt_ctr();
+	struct ps_rtt_event *e;
+	struct ps_rtt_ctl *ctl;
+	__u32 k = 0;
+
+	ctl = bpf_map_lookup_elem(&ps_rtt_ctl, &k);
+	if (!ctl || !ctl->events)
+		return;
+	if (v->ev_time && now - v->ev_time < (__u64)ctl->gap_us * 1000) {
+		if (c)
+			c->events_limited++;
+		return;
+	}
+	e = bpf_ringbuf_reserve(&ps_rtt_events, sizeof(*e), 0);
+	if (!e) {
+		if (c)
+			c->events_lost++;
+		return;
+	}
+	v->ev_time = now;
+	e->time_ns = now;
+	e->rtt_ns = rtt;
+	__builtin_memcpy(&e->f, f, sizeof(*f));
+	e->src = src;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	bpf_ringbuf_submit(e, 0);
+	if (c)
+		c->events++;
+}
+
+/* One RTT sample of flow f: per-source histogram, per-flow summary, event. */
+static __always_inline void ps_rtt_sample(const struct ps_rtt_flow *f,
+					  struct ps_rtt_flowval *v, __u64 now, __u64 rtt,
+					  __u32 src)
+{
+	struct ps_rtt_flowval zero = {};
+	struct ps_rtt_hist *h;
+	__u64 us = rtt / 1000;
+	__u32 slot, idx;
+
+	if (src >= PS_RTT_SRC_MAX)
+		return;
+	h = bpf_map_lookup_elem(&ps_rtt_hist, &src);
+	if (h) {
+		slot = ps_log2_slot(us);
+		if (slot >= PS_RTT_SLOTS)
+			slot = PS_RTT_SLOTS - 1;
+		/* Keep the compiler from checking one register and indexing another. */
+		asm volatile("" : "+r"(slot));
+		if (slot < PS_RTT_SLOTS)
+			h->slots[slot]++;
+		h->count++;
+		h->sum_ns += rtt;
+	}
+	if (!v) {
+		bpf_map_update_elem(&ps_rtt_flows, f, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ps_rtt_flows, f);
+		if (!v)
+			return;
+	}
+	/* Ingress of one flow may run on several CPUs: the sums stay exact. */
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->sum_ns, rtt);
+	if (!v->min_ns || rtt < v->min_ns)
+		v->min_ns = rtt;
+	if (rtt > v->max_ns)
+		v->max_ns = rtt;
+	v->last_ns = rtt;
+	v->last_time = now;
+	v->last_src = src;
+	v->count_src[src & (PS_RTT_SRC_MAX - 1)]++;
+	/* The ring index is not atomic: a lost race overwrites one sample. */
+	idx = v->recent_idx++;
+	v->recent_us[idx & (PS_RTT_RECENT - 1)] = us > 0xffffffffull ? 0xffffffffu : us;
+	ps_rtt_emit(v, f, now, rtt, src);
+}
+
+/* Egress TCP segment without timestamps, or a SYN: remember its end sequence. */
+static __always_inline void ps_rtt_seq_out(const struct ps_rtt_flow *f, __u32 seq,
+					   __u32 seg_len, bool syn, __u64 now)
+{
+	struct ps_rtt_counters *c = ps_rtt_ctr();
+	struct ps_rtt_flowval *v;
+	__u32 end = seq + seg_len;
+	int i, free_slot = -1;
+
+	v = bpf_map_lookup_elem(&ps_rtt_flows, f);
+	if (!v) {
+		struct ps_rtt_flowval zero = {};
+
+		bpf_map_update_elem(&ps_rtt_flows, f, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ps_rtt_flows, f);
+		if (!v)
+			return;
+	}
+	if (v->seq_valid && !ps_seq_after_eq(seq, v->snd_nxt)) {
+		/*
+		 * Part of this range was sent before: every outstanding segment
+		 * it overlaps is ambiguous now (Karn), and so is this one.
+		 */
+		v->retrans++;
+		if (c)
+			c->retrans++;
+		for (i = 0; i < PS_RTT_SEGS; i++)
+			if (v->seg[i].t && !ps_seq_after_eq(seq, v->seg[i].end))
+				v->seg[i].flags |= PS_RTT_SEG_RETRANS;
+		if (!ps_seq_after_eq(v->snd_nxt, end)) {
+			/* New data rides along: recorded, but as retransmitted. */
+			v->snd_nxt = end;
+			for (i = 0; i < PS_RTT_SEGS; i++) {
+				if (!v->seg[i].t) {
+					v->seg[i].end = end;
+					v->seg[i].flags = PS_RTT_SEG_RETRANS;
+					v->seg[i].t = now;
+					break;
+				}
+			}
+		}
+		return;
+	}
+	v->snd_nxt = end;
+	v->seq_valid = 1;
+	for (i = 0; i < PS_RTT_SEGS; i++) {
+		if (!v->seg[i].t) {
+			free_slot = i;
+			break;
+		}
+	}
+	if (free_slot < 0 || free_slot >= PS_RTT_SEGS) {
+		if (c)
+			c->seq_full++;
+		return;
+	}
+	v->seg[free_slot].end = end;
+	v->seg[free_slot].flags = syn ? PS_RTT_SEG_SYN : 0;
+	v->seg[free_slot].t = now;
+	if (c)
+		c->seq_recorded++;
+}
+
+/* Ingress ACK: close every outstanding segment it covers; timed from the oldest. */
+static __always_inline void ps_rtt_seq_in(const struct ps_rtt_flow *f, __u32 ack, __u64 now)
+{
+	struct ps_rtt_flowval *v;
+	__u64 oldest = ~0ull;
+	bool found = false, retrans = false, syn = false;
+	int i;
+
+	v = bpf_map_lookup_elem(&ps_rtt_flows, f);
+	if (!v || !v->seq_valid)
+		return;
+	for (i = 0; i < PS_RTT_SEGS; i++) {
+		__u64 t = v->seg[i].t;
+
+		if (!t || !ps_seq_after_eq(ack, v->seg[i].end))
+			continue;
+		found = true;
+		if (v->seg[i].flags & PS_RTT_SEG_RETRANS)
+			retrans = true;
+		if (v->seg[i].flags & PS_RTT_SEG_SYN)
+			syn = true;
+		if (t < oldest)
+			oldest = t;
+		v->seg[i].t = 0;
+	}
+	if (!found)
+		return;
+	if (retrans) {
+		struct ps_rtt_counters *c = ps_rtt_ctr();
+
+		v->karn_skipped++;
+		if (c)
+			c->karn_skipped++;
+		return;
+	}
+	if (now > oldest)
+		ps_rtt_sample(f, v, now, now - oldest,
+			      syn ? PS_RTT_SRC_HANDSHAKE : PS_RTT_SRC_SEQACK);
+}
+
+static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp,
+				       void *data_end, __u64 len, __u32 l4_off, bool ingress,
+				       __u64 now)
+{
+	__u32 tsval = 0, tsecr = 0, seq, seg_len;
+	__u8 flags = ((__u8 *)tcp)[13];
+	bool has_ts, syn = flags & PS_TCP_SYN;
+	struct ps_rtt_outkey k = {};
+	__u64 *t, sent;
+
+	f->lport = bpf_ntohs(ingress ? tcp->dest : tcp->source);
+	f->rport = bpf_ntohs(ingress ? tcp->source : tcp->dest);
+	has_ts = !ps_rtt_tcp_ts(tcp, data_end, &tsval, &tsecr);
+
+	if (ingress) {
+		if (!(flags & PS_TCP_ACK))
+			return;
+		if (has_ts && tsecr && !syn) {
+			__builtin_memcpy(&k.f, f, sizeof(*f));
+			k.id = tsecr;
+			k.kind = PS_RTT_OUT_TS;
+			t = bpf_map_lookup_elem(&ps_rtt_out, &k);
+			if (t) {
+				sent = *t;
+				/* First match only: later echoes of this TSval find nothing. */
+				if (now > sent && !bpf_map_delete_elem(&ps_rtt_out, &k))
+					ps_rtt_sample(f, NULL, now, now - sent, PS_RTT_SRC_TS);
+				/* Its TSval was timed: no seq/ack segment of it is outstanding. */
+				return;
+			}
+		}
+		/* No timestamps, or an ACK of our SYN / SYN-ACK. */
+		ps_rtt_seq_in(f, bpf_ntohl(tcp->ack_seq), now);
+		return;
+	}
+
+	seq = bpf_ntohl(tcp->seq);
+	seg_len = len > l4_off + tcp->doff * 4 ? len - l4_off - tcp->doff * 4 : 0;
+	seg_len += (flags & PS_TCP_SYN ? 1 : 0) + (flags & PS_TCP_FIN ? 1 : 0);
+	/* Pure ACKs elicit no answer of their own: nothing to time. */
+	if (!seg_len)
+		return;
+	if (!has_ts || syn) {
+		ps_rtt_seq_out(f, seq, seg_len, syn, now);
+		return;
+	}
+	__builtin_memcpy(&k.f, f, sizeof(*f));
+	k.id = tsval;
+	k.kind = PS_RTT_OUT_TS;
+	{
+		struct ps_rtt_counters *c = ps_rtt_ctr();
+
+		/*
+		 * Look first: an LRU insert of a key that exists takes a free
+		 * node before it fails, several times the cost of the lookup.
+		 */
+		if (bpf_map_lookup_elem(&ps_rtt_out, &k) ||
+		    bpf_map_update_elem(&ps_rtt_out, &k, &now, BPF_NOEXIST)) {
+			if (c)
+				c->ts_dup++;
+		} else if (c) {
+			c->ts_recorded++;
+		}
+	}
+}
+
+static __always_inline void ps_rtt_icmp(struct ps_rtt_flow *f, __u8 *h, void *data_end,
+					bool ingress, __u64 now)
+{
+	struct ps_rtt_outkey k = {};
+	__u8 type, req, rep;
+	__u64 *t, sent;
+
+	if (h + 8 > (__u8 *)data_end)
+		return;
+	type = h[0];
+	req = f->family == 4 ? 8 : 128;
+	rep = f->family == 4 ? 0 : 129;
+	if (type != (ingress ? rep : req))
+		return;
+	f->lport = bpf_ntohs(*(__be16 *)(h + 4));
+	__builtin_memcpy(&k.f, f, sizeof(*f));
+	k.id = (__u32)f->lport << 16 | bpf_ntohs(*(__be16 *)(h + 6));
+	k.kind = PS_RTT_OUT_ICMP;
+	if (!ingress) {
+		struct ps_rtt_counters *c = ps_rtt_ctr();
+
+		/* A repeated (id, seq) keeps its first send time. */
+		if (!bpf_map_lookup_elem(&ps_rtt_out, &k) &&
+		    !bpf_map_update_elem(&ps_rtt_out, &k, &now, BPF_NOEXIST) && c)
+			c->icmp_recorded++;
+		return;
+	}
+	t = bpf_map_lookup_elem(&ps_rtt_out, &k);
+	if (!t)
+		return;
+	sent = *t;
+	if (now > sent && !bpf_map_delete_elem(&ps_rtt_out, &k))
+		ps_rtt_sample(f, NULL, now, now - sent, PS_RTT_SRC_ICMP);
+}
+
+/*
+ * The RTT step for one parsed packet.  Each program wraps it in a global
+ * function of its own context type (verified once, like the drop filter).
+ */
+static __always_inline int ps_rtt_run(void *data, void *data_end, const struct ps_pkt *p,
+				      __u64 len, bool ingress)
+{
+	struct ps_rtt_flow f;
+	__u32 off;
+	__u64 now;
+
+	if (!p || p->bad || (p->flags & PS_F_LATERFRAG))
+		return 0;
+	if (p->l4 != PS_L4_TCP && p->l4 != PS_L4_ICMP && p->l4 != PS_L4_ICMPV6)
+		return 0;
+	off = p->l4_off;
+	if (!off || off > PS_RTT_MAX_OFF)
+		return 0;
+	if (ps_rtt_key(&f, p, data, data_end, ingress))
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (p->l4 == PS_L4_TCP) {
+		struct tcphdr *tcp = data + off;
+
+		if ((void *)(tcp + 1) > data_end)
+			return 0;
+		ps_rtt_tcp(&f, tcp, data_end, len, off, ingress, now);
+	} else {
+		ps_rtt_icmp(&f, data + off, data_end, ingress, now);
+	}
+	return 0;
+}
+
+#endif /* __bpf__ */
+#endif /* PKTSCOPE_RTT_H */

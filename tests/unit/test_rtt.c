@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Passive RTT logic (bpf/rtt.h) through BPF_PROG_TEST_RUN: egress frames run
+ * through TC egress, their answers through XDP (maps shared as attach shares
+ * them), and the exact counters, histogram counts and per-flow values are
+ * checked after each step: TSval/TSecr first-match, option walking, seq/ack
+ * with Karn's rule, the handshake, ICMP echo, and RTT off leaving all empty.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pktscope.h"
+#include "rtt.h"
+#include "xdp_stats.skel.h"
+#include "tc_stats.skel.h"
+#include "frames.h"
+
+static int fails;
+static struct frame fr;
+
+static void check(const char *name, unsigned long long want, unsigned long long got)
+{
+	if (want == got) {
+		printf("PASS rtt/%s\n", name);
+	} else {
+		printf("FAIL rtt/%s: expected %llu, got %llu\n", name, want, got);
+		fails++;
+	}
+}
+
+static int ncpus;
+
+static unsigned long long ctr(int fd, size_t off)
+{
+	struct ps_rtt_counters *v = calloc(ncpus, sizeof(*v));
+	unsigned long long s = 0;
+	__u32 k = 0;
+	int i;
+
+	if (v && !bpf_map_lookup_elem(fd, &k, v))
+		for (i = 0; i < ncpus; i++)
+			s += *(__u64 *)((char *)&v[i] + off);
+	free(v);
+	return s;
+}
+
+static unsigned long long samples(int fd, __u32 src)
+{
+	struct ps_rtt_hist *v = calloc(ncpus, sizeof(*v));
+	unsigned long long s = 0;
+	int i;
+
+	if (v && !bpf_map_lookup_elem(fd, &src, v))
+		for (i = 0; i < ncpus; i++)
+			s += v[i].count;
+	free(v);
+	return s;
+}
+
+static unsigned long long entries(int fd, size_t ksz)
+{
+	char k[64], n[64];
+	void *prev = NULL;
+	unsigned long long c = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, n)) {
+		memcpy(k, n, ksz);
+		prev = k;
+		c++;
+	}
+	return c;
+}
+
+static int run(int prog_fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr.b, .data_size_in = fr.len, .repeat = 1);
+
+	return bpf_prog_test_run_opts(prog_fd, &o) ? -errno : 0;
+}
+
+/*
+ * A TCP/IPv4 segment.  out: 10.0.0.1:40000 -> 10.0.0.2:80 (as sent), else
+ * the reverse (an answer).  opts/optlen: raw option bytes (multiple of 4).
+ */
+static void tcp(bool out, __u8 flags, __u32 seq, __u32 ack, const void *opts, size_t optlen,
+		size_t payload)
+{
+	__u8 *ip, *t;
+
+	f_init(&fr);
+	f_eth(&fr, ETH_IP);
+	ip = fr.b + fr.len;
+	f_ipv4(&fr, P_TCP, 5, 0);
+	t = fr.b + fr.len;
+	f_tcp(&fr, 5 + optlen / 4);
+	if (!out) {
+		memcpy(ip + 12, "\x0a\x00\x00\x02\x0a\x00\x00\x01", 8);
+		put16(t, 80);
+		put16(t + 2, 40000);
+	}
+	t[13] = flags;
+	seq = htonl(seq);
+	ack = htonl(ack);
+	memcpy(t + 4, &seq, 4);
+	memcpy(t + 8, &ack, 4);
+	if (optlen)
+		memcpy(t + 20, opts, optlen);
+	f_payload(&fr, payload);
+	f_fin(&fr);
+}
+
+static void ts_opt(__u8 *o, __u32 val, __u32 ecr)
+{
+	memcpy(o, "\x01\x01\x08\x0a", 4);
+	val = htonl(val);
+	ecr = htonl(ecr);
+	memcpy(o + 4, &val, 4);
+	memcpy(o + 8, &ecr, 4);
+}
+
+static void icmp(bool out, __u8 type, __u16 id, __u16 seq)
+{
+	__u8 *ip, *p;
+
+	f_init(&fr);
+	f_eth(&fr, ETH_IP);
+	ip = fr.b + fr.len;
+	f_ipv4(&fr, P_ICMP, 5, 0);
+	if (!out)
+		memcpy(ip + 12, "\x0a\x00\x00\x02\x0a\x00\x00\x01", 8);
+	p = fr.b + fr.len;
+	f_icmp(&fr);
+	p[0] = type;
+	put16(p + 4, id);
+	put16(p + 6, seq);
+	f_pad_to(&fr, 98);
+	f_fin(&fr);
+}
+
+static int verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+#define C(field) offsetof(struct ps_rtt_counters, field)
+
+int main(void)
+{
+	struct tc_stats_bpf *tc = NULL, *off = NULL;
+	struct xdp_stats_bpf *xdp = NULL;
+	int out_fd, in_fd, ctrs, hist, outm, flows;
+	__u8 o[16];
+	struct ps_rtt_flow key = { .laddr = { htonl(0x0a000001) }, .raddr = { htonl(0x0a000002) },
+				   .lport = 40000, .rport = 80, .family = 4, .proto = 6 };
+	struct ps_rtt_flowval fv;
+
+	verbose = getenv("PS_TEST_VERBOSE") != NULL;
+	libbpf_set_print(libbpf_print);
+	ncpus = libbpf_num_possible_cpus();
+
+	tc = tc_stats_bpf__open();
+	xdp = xdp_stats_bpf__open();
+	off = tc_stats_bpf__open();
+	if (!tc || !xdp || !off)
+		goto load_err;
+	tc->rodata->ps_rtt_on = 1;
+	tc->rodata->ps_rtt_xdp = 1;
+	xdp->rodata->ps_rtt_on = 1;
+	if (tc_stats_bpf__load(tc) || tc_stats_bpf__load(off))
+		goto load_err;
+	if (bpf_map__reuse_fd(xdp->maps.ps_rtt_out, bpf_map__fd(tc->maps.ps_rtt_out)) ||
+	    bpf_map__reuse_fd(xdp->maps.ps_rtt_flows, bpf_map__fd(tc->maps.ps_rtt_flows)) ||
+	    bpf_map__reuse_fd(xdp->maps.ps_rtt_hist, bpf_map__fd(tc->maps.ps_rtt_hist)) ||
+	    bpf_map__reuse_fd(xdp->maps.ps_rtt_ctrs, bpf_map__fd(tc->maps.ps_rtt_ctrs)) ||
+	    xdp_stats_bpf__load(xdp))
+		goto load_err;
+	out_fd = bpf_program__fd(tc->progs.ps_tc_out);
+	in_fd = bpf_program__fd(xdp->progs.ps_xdp);
+	ctrs = bpf_map__fd(tc->maps.ps_rtt_ctrs);
+	hist = bpf_map__fd(tc->maps.ps_rtt_hist);
+	outm = bpf_map__fd(tc->maps.ps_rtt_out);
+	flows = bpf_map__fd(tc->maps.ps_rtt_flows);
+
+	/* RTT off: the same egress segment records nothing. */
+	ts_opt(o, 100, 0);
+	tcp(true, 0x18, 1, 1, o, 12, 100);
+	run(bpf_program__fd(off->progs.ps_tc_out));
+	check("off_records_nothing", 0,
+	      entries(bpf_map__fd(off->maps.ps_rtt_out), sizeof(struct ps_rtt_outkey)));
+
+	/* Timestamps: recorded once, matched once, by the reverse flow only. */
+	run(out_fd);
+	check("ts_recorded", 1, ctr(ctrs, C(ts_recorded)));
+	run(out_fd);
+	check("ts_same_tsval_is_dup", 1, ctr(ctrs, C(ts_dup)));
+	ts_opt(o, 100, 0);		/* pure ACK: nothing to time */
+	tcp(true, 0x10, 101, 1, o, 12, 0);
+	run(out_fd);
+	check("ts_pure_ack_not_recorded", 1, ctr(ctrs, C(ts_recorded)));
+	ts_opt(o, 7, 100);		/* same orientation as sent: not an answer */
+	tcp(true, 0x10, 1, 1, o, 12, 0);
+	run(in_fd);
+	check("ts_wrong_direction_no_sample", 0, samples(hist, PS_RTT_SRC_TS));
+	tcp(false, 0x10, 1, 101, o, 12, 0);
+	run(in_fd);
+	check("ts_echo_sample", 1, samples(hist, PS_RTT_SRC_TS));
+	run(in_fd);
+	check("ts_first_match_only", 1, samples(hist, PS_RTT_SRC_TS));
+	check("ts_outstanding_empty", 0, entries(outm, sizeof(struct ps_rtt_outkey)));
+	check("ts_flow_count", 1, bpf_map_lookup_elem(flows, &key, &fv) ? 0 : fv.count);
+
+	/* Option walk: MSS, SACK-permitted, then timestamps. */
+	{
+		__u8 ob[20] = { 2, 4, 0x05, 0xb4, 4, 2 };
+
+		ts_opt(ob + 6, 200, 0);
+		ob[18] = 1;
+		ob[19] = 0;
+		tcp(true, 0x18, 1000, 1, ob, 20, 10);
+		run(out_fd);
+		check("opt_walk_ts_after_mss_sackok", 2, ctr(ctrs, C(ts_recorded)));
+		/* A zero-length option ends the walk: no timestamp read. */
+		memcpy(ob, "\x01\x05\x00\x00", 4);
+		ts_opt(ob + 4, 300, 0);
+		tcp(true, 0x18, 2000, 1, ob, 16, 10);
+		run(out_fd);
+		check("opt_bad_len_stops", 2, ctr(ctrs, C(ts_recorded)));
+	}
+
+	/* seq/ack without timestamps, Karn's rule. */
+	tcp(true, 0x18, 5000, 1, NULL, 0, 100);
+	run(out_fd);
+	tcp(false, 0x10, 1, 5100, NULL, 0, 0);
+	run(in_fd);
+	check("seq_sample", 1, samples(hist, PS_RTT_SRC_SEQACK));
+	run(in_fd);
+	check("seq_dup_ack_no_sample", 1, samples(hist, PS_RTT_SRC_SEQACK));
+	tcp(true, 0x18, 5100, 1, NULL, 0, 100);
+	run(out_fd);
+	run(out_fd);			/* the same range again: a retransmission */
+	check("seq_retrans_seen", 1, ctr(ctrs, C(retrans)));
+	tcp(false, 0x10, 1, 5200, NULL, 0, 0);
+	run(in_fd);
+	check("karn_no_sample", 1, samples(hist, PS_RTT_SRC_SEQACK));
+	check("karn_skipped", 1, ctr(ctrs, C(karn_skipped)));
+	/* Two segments, one ACK: one sample. */
+	tcp(true, 0x18, 5200, 1, NULL, 0, 100);
+	run(out_fd);
+	tcp(true, 0x18, 5300, 1, NULL, 0, 100);
+	run(out_fd);
+	tcp(false, 0x10, 1, 5400, NULL, 0, 0);
+	run(in_fd);
+	check("cumulative_ack_one_sample", 2, samples(hist, PS_RTT_SRC_SEQACK));
+
+	/* Handshake: SYN (with timestamps) -> SYN-ACK. */
+	ts_opt(o, 500, 0);
+	tcp(true, 0x02, 9000, 0, o, 12, 0);
+	{
+		__u8 *t = fr.b + 34;
+
+		put16(t, 40001);	/* a new connection */
+	}
+	run(out_fd);
+	ts_opt(o, 77, 500);
+	tcp(false, 0x12, 3000, 9001, o, 12, 0);
+	put16(fr.b + 34 + 2, 40001);
+	run(in_fd);
+	check("handshake_sample", 1, samples(hist, PS_RTT_SRC_HANDSHAKE));
+	check("handshake_not_ts", 1, samples(hist, PS_RTT_SRC_TS));
+
+	/* ICMP echo by (id, seq). */
+	icmp(true, 8, 7, 1);
+	run(out_fd);
+	icmp(false, 0, 7, 2);		/* another sequence number */
+	run(in_fd);
+	check("icmp_other_seq_no_sample", 0, samples(hist, PS_RTT_SRC_ICMP));
+	icmp(false, 0, 7, 1);
+	run(in_fd);
+	check("icmp_sample", 1, samples(hist, PS_RTT_SRC_ICMP));
+	run(in_fd);
+	check("icmp_first_match_only", 1, samples(hist, PS_RTT_SRC_ICMP));
+
+	goto out;
+load_err:
+	printf("FAIL rtt/load: open/load the XDP/TC objects with RTT on: %s\n", strerror(errno));
+	fails++;
+out:
+	xdp_stats_bpf__destroy(xdp);
+	tc_stats_bpf__destroy(tc);
+	tc_stats_bpf__destroy(off);
+	return fails ? 1 : 0;
+}
