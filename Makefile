@@ -111,7 +111,7 @@ DEPS_BUILD	:= clang llvm make pkg-config libbpf-dev libxdp-dev libelf-dev \
 		   zlib1g-dev bpftool
 DEPS_TEST	:= iproute2 xdp-tools nftables iputils-ping iperf3 tcpdump \
 		   tshark jq python3 python3-scapy procps util-linux libxml2-utils \
-		   linux-libc-dev e2fsprogs
+		   linux-libc-dev e2fsprogs prometheus curl chromium python3-pil
 DEPS_BENCH	:= bpftrace libbpf-tools
 DEPS		:= $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
 

@@ -61,5 +61,11 @@ const struct ps_cmd ps_cmds[] = {
 	  "where packets are lost: XDP, TC, qdisc, queue or stack (kernel drop reason)" },
 	{ "filter", cmd_filter, "add IFACE --drop [MATCH] [--every N|--rate R] [--dir D] | list IFACE | del IFACE ID",
 	  "drop rules run by pktscope's XDP/TC programs, counted per rule" },
+	{ "daemon", cmd_daemon, "--config FILE | --iface IFACE [--tcp] [--listen ADDR:PORT]",
+	  "attach what a config names and serve every attachment's counters to Prometheus" },
+	{ "rtt", cmd_rtt, "IFACE [-i SECONDS] [-c COUNT] [--flows [--top N] [--sort p50|max|count]] | --events",
+	  "passive RTT (TCP timestamps, seq/ack, ICMP echo, handshake) of an attach --rtt" },
+	{ "report", cmd_report, "[-d SECS] [-p PID] [-i IFACE] [-o FILE.html] [-j FILE.json]",
+	  "collect CPU, memory, IO and network evidence together; verdict, HTML and JSON report" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -127,6 +127,11 @@ int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_rtt(int argc, char **argv);
+/* The RTT summary of `stats` (ctl/rtt.c); prints nothing without RTT pins in dir. */
+void ps_rtt_stats_summary(const char *dir);
+int cmd_daemon(int argc, char **argv);
 int cmd_drops(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_tcpretrans(int argc, char **argv);
