@@ -19,7 +19,7 @@ struct field {
 	const char *group;	/* JSON object inside the direction, NULL: top level */
 	const char *name;
 	size_t off;		/* offset of a __u64 in struct ps_counters */
-	bool quiet;		/* text: skip the row when it is zero everywhere */
+	bool quiet;		/* text: skip the row when it is zero in every direction */
 };
 
 #define MAX_FIELDS 64
@@ -44,13 +44,13 @@ static void build_fields(void)
 	add(NULL, "packets", OFF(pkts), false);
 	add(NULL, "bytes", OFF(bytes), false);
 	for (i = 0; i < PS_L3_MAX; i++)
-		add("l3_packets", ps_l3_names[i], OFFI(l3_pkts, i), false);
+		add("l3_packets", ps_l3_names[i], OFFI(l3_pkts, i), true);
 	for (i = 0; i < PS_L3_MAX; i++)
-		add("l3_bytes", ps_l3_names[i], OFFI(l3_bytes, i), false);
+		add("l3_bytes", ps_l3_names[i], OFFI(l3_bytes, i), true);
 	for (i = 0; i < PS_L4_MAX; i++)
-		add("l4_packets", ps_l4_names[i], OFFI(l4_pkts, i), false);
+		add("l4_packets", ps_l4_names[i], OFFI(l4_pkts, i), true);
 	for (i = 0; i < PS_L4_MAX; i++)
-		add("l4_bytes", ps_l4_names[i], OFFI(l4_bytes, i), false);
+		add("l4_bytes", ps_l4_names[i], OFFI(l4_bytes, i), true);
 	for (i = 0; i < PS_V_MAX; i++)
 		add("verdict", ps_verdict_names[i], OFFI(verdict, i),
 		    i != PS_V_PASS && i != PS_V_DROP);
