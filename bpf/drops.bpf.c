@@ -2,8 +2,9 @@
 /*
  * Where packets are lost: skb:kfree_skb (with the kernel's drop reason),
  * xdp:xdp_exception and xdp:xdp_redirect_err, counted per interface, reason
- * and protocol, for the network namespace pktscope watches.  Loaded only for
- * as long as `pktscope drops` runs.
+ * and protocol, for the network namespace pktscope watches.  Loaded for as
+ * long as `pktscope drops` runs, or pinned (`drops --persist attach`) with
+ * drop_counts, drop_misc, drop_ifnames and drops_meta so it outlives it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -25,7 +26,7 @@ const volatile __u32 events_per_sec = 100;	/* per CPU */
 /* Keys come from the kernel's traffic: bounded, least recently used go. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, PS_DROP_COUNTS_MAX);
 	__type(key, struct ps_drop_key);
 	__type(value, struct ps_drop_val);
 } drop_counts SEC(".maps");
@@ -43,6 +44,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ps_drop_misc);
 } drop_misc SEC(".maps");
+
+/* Interface names, written when a key is new: readers in another netns need them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_DROP_IFNAMES_MAX);
+	__type(key, __u32);
+	__type(value, struct ps_drop_ifname);
+} drop_ifnames SEC(".maps");
+
+/* Written by user space only (persistent mode); here so it is in the object. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_drops_meta);
+} drops_meta SEC(".maps");
 
 struct ps_rl {
 	__u64 window;	/* start of the current second, ns */
@@ -93,15 +110,21 @@ static __always_inline bool watched(const struct net_device *dev, const struct s
 	return true;
 }
 
-static __always_inline void count(const struct ps_drop_key *k, __u64 len)
+static __always_inline void count(const struct ps_drop_key *k, __u64 len,
+				  const struct net_device *dev)
 {
 	struct ps_drop_val *v, init = { 1, len };
+	struct ps_drop_ifname n = {};
 
 	v = bpf_map_lookup_elem(&drop_counts, k);
 	if (v) {
 		v->pkts++;
 		v->bytes += len;
 		return;
+	}
+	if (dev && k->ifindex) {
+		BPF_CORE_READ_STR_INTO(&n.name, dev, name);
+		bpf_map_update_elem(&drop_ifnames, &k->ifindex, &n, BPF_ANY);
 	}
 	/* Another CPU may have made the entry since: then count in ours. */
 	if (bpf_map_update_elem(&drop_counts, k, &init, BPF_NOEXIST)) {
@@ -220,7 +243,7 @@ int ps_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 			__builtin_memset(e, 0, sizeof(*e));
 	}
 	skb_flow(skb, k.l3proto, &k.l4proto, e);
-	count(&k, len);
+	count(&k, len, dev);
 
 	if (want_locations) {
 		struct ps_drop_loc_key lk = {
@@ -266,7 +289,7 @@ static __always_inline void xdp_drop(const struct net_device *dev, const struct 
 	k.reason = reason;
 	k.prog_id = BPF_CORE_READ(prog, aux, id);
 	k.kind = kind;
-	count(&k, 0);
+	count(&k, 0, dev);
 	if (!want_events || !event_allowed())
 		return;
 	e = bpf_ringbuf_reserve(&drop_events, sizeof(*e), 0);

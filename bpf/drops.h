@@ -137,6 +137,38 @@ struct ps_drop_event {
 };
 _Static_assert(sizeof(struct ps_drop_event) == 80, "struct ps_drop_event layout changed");
 
+/*
+ * The persistent mode (`drops --persist attach`) pins "drop_counts",
+ * "drop_misc", "drop_ifnames" and this one-entry "drops_meta" under
+ * PS_PIN_ROOT/drops-<netns inode>/.  A reader checks magic and version
+ * and refuses what it does not know.
+ */
+#define PS_DROPS_MAGIC		0x70734472u	/* "psDr" */
+#define PS_DROPS_LAYOUT_VERSION	1
+/*
+ * Bound of "drop_counts": a key is (ifindex, reason, kind, prog, l3, l4),
+ * so 4096 holds e.g. 16 interfaces x 32 reasons x 8 protocols.  An LRU: at
+ * the bound the least recently bumped entry goes (its counter restarts).
+ */
+#define PS_DROP_COUNTS_MAX	4096
+#define PS_DROP_IFNAMES_MAX	1024
+
+struct ps_drops_meta {
+	__u32 magic;		/* PS_DROPS_MAGIC */
+	__u32 layout_version;	/* PS_DROPS_LAYOUT_VERSION */
+	__u64 netns_ino;
+	__u64 attach_time;	/* CLOCK_REALTIME seconds */
+	__u32 max_entries;	/* of drop_counts */
+	__u32 key_size;		/* sizeof(struct ps_drop_key) */
+};
+_Static_assert(sizeof(struct ps_drops_meta) == 32, "struct ps_drops_meta layout changed");
+
+/* Value of "drop_ifnames" (key: ifindex): the device name when first seen. */
+struct ps_drop_ifname {
+	char name[16];
+};
+_Static_assert(sizeof(struct ps_drop_ifname) == 16, "struct ps_drop_ifname layout changed");
+
 /* Events above the rate limit are only counted: map "drop_misc", key 0. */
 struct ps_drop_misc {
 	__u64 events_suppressed;

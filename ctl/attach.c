@@ -707,7 +707,7 @@ int cmd_detach(int argc, char **argv)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, de->d_name);
-			if (!strncmp(de->d_name, "tcp-", 4)) {
+			if (!strncmp(de->d_name, "tcp-", 4) || !strncmp(de->d_name, "drops-", 6)) {
 				/* Pinned links: unpinning the last reference detaches. */
 				unpin_all(dir);
 				continue;
@@ -832,8 +832,12 @@ int cmd_status(int argc, char **argv)
 		struct ps_pins p;
 		const char *st;
 
-		/* TCP probe pins (tcp-<netns>) are shown by stats --tcp. */
-		if (ents[i]->d_name[0] == '.' || !strncmp(ents[i]->d_name, "tcp-", 4))
+		/*
+		 * TCP and drop probe pins (tcp-/drops-<netns>) are not interface
+		 * attachments: stats --tcp and drops read them.
+		 */
+		if (ents[i]->d_name[0] == '.' || !strncmp(ents[i]->d_name, "tcp-", 4) ||
+		    !strncmp(ents[i]->d_name, "drops-", 6))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, ents[i]->d_name);
 		if (ps_pins_open(dir, &p))

@@ -22,6 +22,7 @@
 
 #include "ctl.h"
 #include "http.h"
+#include "kdrops.h"
 #include "output.h"
 
 #define MAX_IFACES	64
@@ -47,10 +48,12 @@ struct d_cfg {
 	struct d_iface ifs[MAX_IFACES];
 	int nifs;
 	bool tcp_ours;
+	bool drops;		/* the pinned kernel drop probes of this netns */
+	bool drops_ours;
 };
 
 static const char global_keys[] =
-	"listen, tcp, tcp_flows, detach_on_exit, read_timeout, max_connections";
+	"listen, tcp, tcp_flows, drops, detach_on_exit, read_timeout, max_connections";
 static const char iface_keys[] = "mode, xdp, tc, rtt";
 
 /* ---- config ------------------------------------------------------------------ */
@@ -131,6 +134,8 @@ static int set_global(struct d_cfg *cfg, int ln, const char *k, const char *v)
 		return parse_bool(cfg, ln, k, v, &cfg->tcp);
 	} else if (!strcmp(k, "tcp_flows")) {
 		return parse_num(cfg, ln, k, v, 16, 1u << 24, &cfg->tcp_flows);
+	} else if (!strcmp(k, "drops")) {
+		return parse_bool(cfg, ln, k, v, &cfg->drops);
 	} else if (!strcmp(k, "detach_on_exit")) {
 		return parse_bool(cfg, ln, k, v, &cfg->detach_on_exit);
 	} else if (!strcmp(k, "read_timeout")) {
@@ -379,6 +384,10 @@ static void detach_ours(struct d_cfg *cfg)
 		tcp_persist_detach();
 		cfg->tcp_ours = false;
 	}
+	if (cfg->drops_ours) {
+		drops_persist_detach();
+		cfg->drops_ours = false;
+	}
 }
 
 static int attach_all(struct d_cfg *cfg)
@@ -410,6 +419,20 @@ static int attach_all(struct d_cfg *cfg)
 			cfg->tcp_ours = true;
 		}
 	}
+	if (cfg->drops && !ps_exiting) {
+		if (drops_persist_exists()) {
+			ps_info("kernel drop probes: reusing the existing pins (%s%llu): their "
+				"totals continue", PS_PIN_ROOT "/" PS_KDROPS_PREFIX,
+				(unsigned long long)ino);
+		} else {
+			rc = drops_persist_attach();
+			if (rc) {
+				detach_ours(cfg);
+				return rc;
+			}
+			cfg->drops_ours = true;
+		}
+	}
 	return 0;
 }
 
@@ -422,6 +445,7 @@ static int attach_all(struct d_cfg *cfg)
 	"  --mode MODE             XDP mode of the --iface ones: native, generic, auto\n" \
 	"  --tcp                   also the pinned TCP probes of this netns\n" \
 	"  --tcp-flows N           their flow table bound (default 65536)\n" \
+	"  --drops                 also the pinned kernel drop probes of this netns\n" \
 	"  -l, --listen ADDR:PORT  where to serve /metrics (default 127.0.0.1:9435;\n" \
 	"                          overrides the config's listen)\n"	\
 	"  --detach-on-exit        on SIGTERM/SIGINT, detach what this daemon attached\n" \
@@ -437,6 +461,7 @@ int cmd_daemon(int argc, char **argv)
 		{ "mode",		required_argument,	NULL, 'm' },
 		{ "tcp",		no_argument,		NULL, 'P' },
 		{ "tcp-flows",		required_argument,	NULL, 'F' },
+		{ "drops",		no_argument,		NULL, 'K' },
 		{ "listen",		required_argument,	NULL, 'l' },
 		{ "detach-on-exit",	no_argument,		NULL, 'D' },
 		{ "check",		no_argument,		NULL, 'C' },
@@ -480,6 +505,9 @@ int cmd_daemon(int argc, char **argv)
 		case 'P':
 			cfg.tcp = flags = true;
 			break;
+		case 'K':
+			cfg.drops = flags = true;
+			break;
 		case 'F':
 			if (parse_u64("--tcp-flows", optarg, 16, 1u << 24, &cfg.tcp_flows))
 				return EXIT_USAGE;
@@ -509,7 +537,7 @@ int cmd_daemon(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cfg.file && flags) {
-		ps_err("--config and --iface/--tcp/--mode/--tcp-flows/--detach-on-exit exclude "
+		ps_err("--config and --iface/--tcp/--drops/--mode/--tcp-flows/--detach-on-exit exclude "
 		       "each other: put those in the config file");
 		return EXIT_USAGE;
 	}
@@ -535,7 +563,7 @@ int cmd_daemon(int argc, char **argv)
 
 	if (ps_need_root("daemon") || ps_mount_bpffs())
 		return EXIT_RUNTIME;
-	if (cfg.tcp && ps_mount_tracefs())
+	if ((cfg.tcp || cfg.drops) && ps_mount_tracefs())
 		return EXIT_RUNTIME;
 	/* The port first: a busy port must not leave attachments behind. */
 	lfd = ps_http_listen(&ss, sslen, cfg.listen);

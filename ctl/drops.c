@@ -7,6 +7,11 @@
  * xdp:xdp_redirect_err, filtered in BPF to the network namespace pktscope
  * runs in.  pktscope's own XDP/TC drops (filter rules) come from the pinned
  * counters of the attachments in this namespace, as deltas from the start.
+ *
+ * The persistent mode (drops --persist attach|detach) pins the same
+ * programs, links and aggregate under PS_PIN_ROOT/drops-<netns inode>/:
+ * the kernel drops are then counted from the attach on, with or without a
+ * pktscope process, and `pktscope drops` and the daemon read the pins.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -25,6 +31,7 @@
 #include "output.h"
 #include "rules.h"
 #include "report.h"
+#include "kdrops.h"
 #include "drops.skel.h"
 
 /* ---- names ------------------------------------------------------------------ */
@@ -68,8 +75,13 @@ static int load_enum(const struct btf *btf, const char *ename, const char *prefi
 
 static void load_reasons(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	static bool tried;	/* once: the daemon asks at every scrape */
+	struct btf *btf;
 
+	if (tried)
+		return;
+	tried = true;
+	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		ps_warn("no kernel BTF (%s): drop reasons are shown as numbers", strerror(errno));
 		return;
@@ -390,9 +402,9 @@ static void read_attachments(void)
 	}
 }
 
-static void read_kernel(struct drops_bpf *skel)
+static void read_kernel_fd(int fd, int only_ifindex)
 {
-	int fd = bpf_map__fd(skel->maps.drop_counts), ncpu = ps_ncpus(), cpu;
+	int ncpu = ps_ncpus(), cpu;
 	struct ps_drop_key k, next, *prev = NULL;
 	struct ps_drop_val *v;
 
@@ -404,6 +416,8 @@ static void read_kernel(struct drops_bpf *skel)
 
 		k = next;
 		prev = &k;
+		if (only_ifindex && k.ifindex != (__u32)only_ifindex)
+			continue;
 		if (bpf_map_lookup_elem(fd, &k, v))
 			continue;
 		r = row_get(ROW_KERNEL, &k, 0, 0, k.ifindex);
@@ -416,6 +430,11 @@ static void read_kernel(struct drops_bpf *skel)
 		}
 	}
 	free(v);
+}
+
+static void read_kernel(struct drops_bpf *skel)
+{
+	read_kernel_fd(bpf_map__fd(skel->maps.drop_counts), 0);
 }
 
 static void row_labels(const struct row *r, const char **where, char *reason, size_t rlen)
@@ -519,7 +538,15 @@ static void print_locations(struct drops_bpf *skel, int top)
 	free(v);
 }
 
-static void print_table(struct drops_bpf *skel, const char *nsname, double elapsed, int top)
+/* The kernel counters a table reads: a loaded skeleton's, or the pinned ones. */
+struct ksrc {
+	int counts_fd, misc_fd;
+	int ifindex;		/* pinned: only this interface (0: all) */
+	const struct ps_drops_meta *meta;	/* pinned: its meta, else NULL */
+};
+
+static void print_table(struct drops_bpf *skel, const struct ksrc *ks, const char *nsname,
+			double elapsed, int top)
 {
 	static double last;	/* elapsed at the previous table */
 	double interval = elapsed - last;
@@ -534,12 +561,11 @@ static void print_table(struct drops_bpf *skel, const char *nsname, double elaps
 	last = elapsed;
 	for (i = 0; i < nrows; i++)
 		rows[i].prev = rows[i].count;
-	read_kernel(skel);
+	read_kernel_fd(ks->counts_fd, ks->ifindex);
 	read_attachments();
 	qsort(rows, nrows, sizeof(*rows), row_cmp);
 
-	if (ps_ncpus() <= 256 &&
-	    !bpf_map_lookup_elem(bpf_map__fd(skel->maps.drop_misc), &key, m))
+	if (ps_ncpus() <= 256 && !bpf_map_lookup_elem(ks->misc_fd, &key, m))
 		for (cpu = 0; cpu < ps_ncpus(); cpu++) {
 			tot.events_suppressed += m[cpu].events_suppressed;
 			tot.no_netns += m[cpu].no_netns;
@@ -553,6 +579,16 @@ static void print_table(struct drops_bpf *skel, const char *nsname, double elaps
 	out_f64("elapsed_s", " over %.1fs", elapsed);
 	out_f64("interval_s", NULL, interval);
 	out_u64("no_netns", NULL, tot.no_netns);
+	if (ks->meta) {
+		time_t at = ks->meta->attach_time;
+		char ab[32];
+
+		localtime_r(&at, &tm);
+		strftime(ab, sizeof(ab), "%Y-%m-%d %H:%M:%S", &tm);
+		out_bool("pinned", NULL, true);
+		out_u64("attach_time", NULL, ks->meta->attach_time);
+		out_str("since", "  (kernel drops: pinned, since %s)", ab);
+	}
 	out_text("\n%-6s %-12s %-32s %-12s %12s %12s %12s\n", "WHERE", "IFACE", "REASON",
 		 "PROTO", "COUNT", "BYTES", "PPS");
 	out_arr_open("drops");
@@ -665,6 +701,261 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* ---- persistent mode ------------------------------------------------------------ */
+
+static int persist_dir(char *buf, size_t len, uint64_t *ino)
+{
+	if (ps_netns_ino(ino))
+		return -1;
+	snprintf(buf, len, "%s/drops-%llu", PS_PIN_ROOT, (unsigned long long)*ino);
+	return 0;
+}
+
+/* Everything in the directory is ours: unpinning a link detaches it. */
+static void persist_unpin(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static int persist_pin(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path)) {
+		ps_err("pin %s: %s", path, strerror(errno));
+		return -1;
+	}
+	chmod(path, 0600);
+	return 0;
+}
+
+int drops_persist_attach(void)
+{
+	struct ps_drops_meta meta = {};
+	struct drops_bpf *skel = NULL;
+	char dir[PATH_MAX], path[PATH_MAX + 64], ns[64];
+	static const char *const ln[] = { "link_kfree_skb", "link_xdp_exception",
+					  "link_xdp_redirect_err" };
+	struct bpf_link *links[3];
+	struct stat st;
+	uint64_t ino;
+	__u32 zero = 0;
+	int err, i, rc = EXIT_RUNTIME;
+	bool made_dir = false;
+
+	if (ps_need_root("drops --persist attach") || ps_mount_bpffs() || ps_mount_tracefs() ||
+	    persist_dir(dir, sizeof(dir), &ino))
+		return EXIT_RUNTIME;
+	if (!access(dir, F_OK)) {
+		ps_err("kernel drop probes are already attached in this netns (%s): detach them "
+		       "first (pktscope drops --persist detach)", dir);
+		return EXIT_RUNTIME;
+	}
+	if (mkdir(PS_PIN_ROOT, 0700) && errno != EEXIST) {
+		ps_err("create %s: %s", PS_PIN_ROOT, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (lstat(PS_PIN_ROOT, &st) || !S_ISDIR(st.st_mode) || (st.st_mode & 0077) ||
+	    st.st_uid != geteuid()) {
+		ps_err("%s is not a private directory of uid %u: it is not pktscope's; "
+		       "move it away and retry", PS_PIN_ROOT, geteuid());
+		return EXIT_RUNTIME;
+	}
+	skel = drops_bpf__open();
+	if (!skel) {
+		ps_err("open the drop tracepoint programs: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	skel->rodata->target_netns = (__u32)ino;
+	/* no events and no locations in this mode: the smallest maps there are */
+	bpf_map__set_max_entries(skel->maps.drop_events, getpagesize());
+	bpf_map__set_max_entries(skel->maps.drop_locs, 1);
+	err = drops_bpf__load(skel);
+	if (err) {
+		ps_err("load the drop tracepoint programs: %s (run with -v for the verifier log)",
+		       strerror(-err));
+		goto out;
+	}
+	/* mkdir, not the access() above, decides a race between two attaches */
+	if (mkdir(dir, 0700)) {
+		ps_err(errno == EEXIST ? "kernel drop probes are already attached in this netns "
+		       "(%s): detach them first (pktscope drops --persist detach)" :
+		       "create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	made_dir = true;
+	meta.magic = PS_DROPS_MAGIC;
+	meta.layout_version = PS_DROPS_LAYOUT_VERSION;
+	meta.netns_ino = ino;
+	meta.attach_time = time(NULL);
+	meta.max_entries = bpf_map__max_entries(skel->maps.drop_counts);
+	meta.key_size = sizeof(struct ps_drop_key);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.drops_meta), &zero, &meta, BPF_ANY)) {
+		ps_err("write %s/drops_meta: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (persist_pin(bpf_map__fd(skel->maps.drops_meta), dir, "drops_meta") ||
+	    persist_pin(bpf_map__fd(skel->maps.drop_counts), dir, "drop_counts") ||
+	    persist_pin(bpf_map__fd(skel->maps.drop_misc), dir, "drop_misc") ||
+	    persist_pin(bpf_map__fd(skel->maps.drop_ifnames), dir, "drop_ifnames"))
+		goto out;
+	err = drops_bpf__attach(skel);
+	if (err) {
+		ps_err("attach to skb:kfree_skb / xdp:xdp_exception / xdp:xdp_redirect_err: %s",
+		       strerror(-err));
+		goto out;
+	}
+	links[0] = skel->links.ps_kfree_skb;
+	links[1] = skel->links.ps_xdp_exception;
+	links[2] = skel->links.ps_xdp_redirect_err;
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ln[i]);
+		err = bpf_link__pin(links[i], path);
+		if (err) {
+			ps_err("pin %s: %s", path, strerror(-err));
+			goto out;
+		}
+		chmod(path, 0600);
+	}
+	out_obj_open(NULL);
+	out_str("netns", "attached kernel drop probes in netns %s",
+		ps_netns_name(ino, ns, sizeof(ns)));
+	out_u64("netns_ino", NULL, ino);
+	out_u64("max_entries", ", aggregate bound %llu", meta.max_entries);
+	out_str("pin_dir", ", pinned in %s\n", dir);
+	out_obj_close();
+	out_doc_end();
+	rc = EXIT_OK;
+out:
+	if (rc && made_dir)
+		persist_unpin(dir);
+	/* the pinned links keep the programs attached after this */
+	drops_bpf__destroy(skel);
+	return rc;
+}
+
+int drops_persist_detach(void)
+{
+	char dir[PATH_MAX];
+	uint64_t ino;
+
+	if (ps_need_root("drops --persist detach") || ps_mount_bpffs() ||
+	    persist_dir(dir, sizeof(dir), &ino))
+		return EXIT_RUNTIME;
+	if (access(dir, F_OK)) {
+		ps_err("no kernel drop probes attached in this netns (no %s): nothing to detach",
+		       dir);
+		return EXIT_RUNTIME;
+	}
+	persist_unpin(dir);
+	if (!access(dir, F_OK)) {
+		ps_err("remove %s: %s", dir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	out_obj_open(NULL);
+	out_str("detached", "detached kernel drop probes, removed %s\n", dir);
+	out_obj_close();
+	out_doc_end();
+	return EXIT_OK;
+}
+
+bool drops_persist_exists(void)
+{
+	char dir[PATH_MAX];
+	uint64_t ino;
+
+	return !persist_dir(dir, sizeof(dir), &ino) && !access(dir, F_OK);
+}
+
+static int get_pin(const char *dir, const char *name, __u32 key_size, __u32 value_size,
+		   bool quiet)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (!quiet)
+			ps_err("open pinned map %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != key_size ||
+	    info.value_size != value_size) {
+		if (!quiet)
+			ps_err("pinned map %s has key/value size %u/%u, this build expects %u/%u: "
+			       "it was made by another pktscope version; detach with that "
+			       "version, or remove %s", path, info.key_size, info.value_size,
+			       key_size, value_size, dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct kpins {
+	int meta_fd, counts_fd, misc_fd, names_fd;
+	struct ps_drops_meta meta;
+};
+
+static void kpins_close(struct kpins *p)
+{
+	if (p->meta_fd >= 0)
+		close(p->meta_fd);
+	if (p->counts_fd >= 0)
+		close(p->counts_fd);
+	if (p->misc_fd >= 0)
+		close(p->misc_fd);
+	if (p->names_fd >= 0)
+		close(p->names_fd);
+	p->meta_fd = p->counts_fd = p->misc_fd = p->names_fd = -1;
+}
+
+static int kpins_open(const char *dir, struct kpins *p, bool quiet)
+{
+	__u32 zero = 0;
+
+	p->meta_fd = p->counts_fd = p->misc_fd = p->names_fd = -1;
+	p->meta_fd = get_pin(dir, "drops_meta", 4, sizeof(struct ps_drops_meta), quiet);
+	if (p->meta_fd < 0)
+		goto err;
+	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) || p->meta.magic != PS_DROPS_MAGIC ||
+	    p->meta.layout_version != PS_DROPS_LAYOUT_VERSION) {
+		if (!quiet)
+			ps_err("pinned maps in %s have drops layout version %u, this build reads "
+			       "%u: detach with the pktscope that attached them, or remove %s",
+			       dir, p->meta.layout_version, PS_DROPS_LAYOUT_VERSION, dir);
+		goto err;
+	}
+	p->counts_fd = get_pin(dir, "drop_counts", sizeof(struct ps_drop_key),
+			       sizeof(struct ps_drop_val), quiet);
+	p->misc_fd = get_pin(dir, "drop_misc", 4, sizeof(struct ps_drop_misc), quiet);
+	/* names are a nicety: a missing map only costs "if<N>" labels */
+	p->names_fd = get_pin(dir, "drop_ifnames", 4, sizeof(struct ps_drop_ifname), true);
+	if (p->counts_fd < 0 || p->misc_fd < 0)
+		goto err;
+	return 0;
+err:
+	kpins_close(p);
+	return -1;
+}
+
 /* ---- the command --------------------------------------------------------------- */
 
 #define DROPS_HELP							\
@@ -674,11 +965,14 @@ static int on_event(void *ctx, void *data, size_t len)
 	"  --locations N           also the top N kernel functions that dropped\n" \
 	"  --events                one line per drop instead of the table\n" \
 	"  --rate-limit N          --events: at most N events per second per CPU\n" \
-	"                          (default 100; the rest are counted)\n"
+	"                          (default 100; the rest are counted)\n" \
+	"  --persist attach|detach pin the kernel drop probes of this netns (or\n" \
+	"                          remove them): counted from then on, without a\n" \
+	"                          process; the table then shows those pinned totals\n"
 
 int cmd_drops(int argc, char **argv)
 {
-	enum { O_LOC = 0x2000, O_EVENTS, O_RL };
+	enum { O_LOC = 0x2000, O_EVENTS, O_RL, O_PERSIST };
 	static const struct option opts[] = {
 		{ "interval",	required_argument,	NULL, 'i' },
 		{ "count",	required_argument,	NULL, 'c' },
@@ -686,6 +980,7 @@ int cmd_drops(int argc, char **argv)
 		{ "locations",	required_argument,	NULL, O_LOC },
 		{ "events",	no_argument,		NULL, O_EVENTS },
 		{ "rate-limit",	required_argument,	NULL, O_RL },
+		{ "persist",	required_argument,	NULL, O_PERSIST },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -693,8 +988,11 @@ int cmd_drops(int argc, char **argv)
 	struct drops_bpf *skel = NULL;
 	double interval = 1, duration = 0, t0, next;
 	uint64_t count = 0, top = 0, rl = 100, shown = 0;
-	bool events = false;
-	char nsname[64];
+	bool events = false, other = false;
+	const char *persist = NULL;
+	struct kpins kp = { -1, -1, -1, -1, {} };
+	struct ksrc ks = {};
+	char nsname[64], pdir[PATH_MAX];
 	struct timespec rt, mt;
 	uint64_t ino;
 	int c, r, err, ifindex = 0, rc = EXIT_RUNTIME;
@@ -702,27 +1000,41 @@ int cmd_drops(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "i:c:d:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
+			other = true;
 			if (parse_seconds("interval", optarg, 0.01, 86400, &interval))
 				return EXIT_USAGE;
 			break;
 		case 'c':
+			other = true;
 			if (parse_u64("count", optarg, 1, UINT32_MAX, &count))
 				return EXIT_USAGE;
 			break;
 		case 'd':
+			other = true;
 			if (parse_seconds("duration", optarg, 0.01, 31 * 86400.0, &duration))
 				return EXIT_USAGE;
 			break;
 		case O_LOC:
+			other = true;
 			if (parse_u64("--locations", optarg, 1, 1000, &top))
 				return EXIT_USAGE;
 			break;
 		case O_EVENTS:
+			other = true;
 			events = true;
 			break;
 		case O_RL:
+			other = true;
 			if (parse_u64("--rate-limit", optarg, 1, 1000000, &rl))
 				return EXIT_USAGE;
+			break;
+		case O_PERSIST:
+			if (strcmp(optarg, "attach") && strcmp(optarg, "detach")) {
+				ps_err("unknown --persist action '%s': give attach or detach",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			persist = optarg;
 			break;
 		default:
 			r = ps_common_opt(c, optarg);
@@ -738,6 +1050,14 @@ int cmd_drops(int argc, char **argv)
 		ps_err("drops takes at most one interface: pktscope drops [IFACE]");
 		return EXIT_USAGE;
 	}
+	if (persist && (other || optind < argc)) {
+		ps_err("--persist %s takes no other option nor interface: the probes count "
+		       "every interface of the netns", persist);
+		return EXIT_USAGE;
+	}
+	if (persist)
+		return !strcmp(persist, "attach") ? drops_persist_attach() :
+		       drops_persist_detach();
 	if (optind == argc - 1 && parse_ifindex(argv[optind], &ifindex))
 		return EXIT_USAGE;
 	if (ps_need_root("drops") || ps_mount_tracefs() || ps_mount_bpffs() ||
@@ -747,6 +1067,24 @@ int cmd_drops(int argc, char **argv)
 	load_reasons();
 	if (events || top)
 		load_kallsyms();
+
+	/*
+	 * Pinned probes count already: read them rather than load a second
+	 * copy.  --events and --locations need the live programs.
+	 */
+	if (!events && !top && !persist_dir(pdir, sizeof(pdir), &ino) && !access(pdir, F_OK)) {
+		if (kpins_open(pdir, &kp, false))
+			return EXIT_RUNTIME;
+		ks = (struct ksrc){ kp.counts_fd, kp.misc_fd, ifindex, &kp.meta };
+		open_attachments(ino, ifindex);
+		ps_install_signals();
+		ps_info("watching drops in netns %s%s%s, kernel drops from the pins in %s "
+			"(Ctrl-C to stop)", nsname, ifindex ? " on " : "",
+			ifindex ? argv[optind] : "", pdir);
+		/* the first table's rates start from here */
+		read_kernel_fd(kp.counts_fd, ifindex);
+		goto loop;
+	}
 
 	skel = drops_bpf__open();
 	if (!skel) {
@@ -782,10 +1120,13 @@ int cmd_drops(int argc, char **argv)
 	} else {
 		open_attachments(ino, ifindex);
 	}
+	ks = (struct ksrc){ bpf_map__fd(skel->maps.drop_counts),
+			    bpf_map__fd(skel->maps.drop_misc), 0, NULL };
 	ps_install_signals();
 	ps_info("watching drops in netns %s%s%s (Ctrl-C to stop)", nsname,
 		ifindex ? " on " : "", ifindex ? argv[optind] : "");
 
+loop:
 	t0 = ps_now();
 	next = t0 + interval;
 	while (!ps_exiting) {
@@ -811,7 +1152,7 @@ int cmd_drops(int argc, char **argv)
 			break;
 		if (duration > 0 && ps_now() - t0 >= duration)
 			break;
-		print_table(skel, nsname, ps_now() - t0, top);
+		print_table(skel, &ks, nsname, ps_now() - t0, top);
 		next += interval;
 		if (count && ++shown >= count) {
 			rc = EXIT_OK;
@@ -820,13 +1161,14 @@ int cmd_drops(int argc, char **argv)
 	}
 	/* The final table: what was counted up to the stop. */
 	if (!events)
-		print_table(skel, nsname, ps_now() - t0, top);
+		print_table(skel, &ks, nsname, ps_now() - t0, top);
 	else
 		ring_buffer__consume(rb);
 	rc = EXIT_OK;
 out:
 	ring_buffer__free(rb);
 	drops_bpf__destroy(skel);
+	kpins_close(&kp);
 	return rc;
 }
 
@@ -907,4 +1249,56 @@ int drops_collect_read(struct drops_bpf *skel, struct drop_reason *out, int max,
 void drops_collect_end(struct drops_bpf *skel)
 {
 	drops_bpf__destroy(skel);
+}
+
+/* ---- the pinned aggregate for metrics (declared in kdrops.h) ---------------- */
+
+int drops_pinned_series(const char *dir, uint64_t *netns_ino, __u64 *attach_time,
+			struct ps_kdrop_series **out)
+{
+	struct ps_kdrop_series *s = NULL;
+	struct ps_drop_ifname nm;
+	struct kpins kp;
+	size_t i;
+	int j, n = 0;
+
+	*out = NULL;
+	if (kpins_open(dir, &kp, true))
+		return -1;
+	load_reasons();
+	nrows = 0;
+	read_kernel_fd(kp.counts_fd, 0);
+	s = calloc(nrows ? nrows : 1, sizeof(*s));
+	if (!s) {
+		kpins_close(&kp);
+		return -1;
+	}
+	for (i = 0; i < nrows; i++) {
+		struct ps_kdrop_series cur = {};
+		__u32 ifx = rows[i].ifindex;
+
+		row_labels(&rows[i], &cur.where, cur.reason, sizeof(cur.reason));
+		if (!ifx)
+			snprintf(cur.iface, sizeof(cur.iface), "-");
+		else if (kp.names_fd >= 0 && !bpf_map_lookup_elem(kp.names_fd, &ifx, &nm) &&
+			 nm.name[0])
+			snprintf(cur.iface, sizeof(cur.iface), "%.15s", nm.name);
+		else
+			snprintf(cur.iface, sizeof(cur.iface), "if%u", ifx);
+		/* l3/l4/program are not labels: merge, never a duplicate series */
+		for (j = 0; j < n; j++)
+			if (!strcmp(s[j].iface, cur.iface) && !strcmp(s[j].where, cur.where) &&
+			    !strcmp(s[j].reason, cur.reason))
+				break;
+		if (j == n)
+			s[n++] = cur;
+		s[j].pkts += rows[i].count;
+		s[j].bytes += rows[i].bytes;
+	}
+	nrows = 0;
+	*netns_ino = kp.meta.netns_ino;
+	*attach_time = kp.meta.attach_time;
+	kpins_close(&kp);
+	*out = s;
+	return n;
 }

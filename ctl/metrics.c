@@ -16,6 +16,12 @@
  * and across directions a packet seen by XDP is seen again by TC ingress,
  * so summing over dir counts it twice: select one direction.
  *
+ * Kernel drops (drops --persist, skb:kfree_skb reasons) are a family of
+ * their own, pktscope_kernel_drops_total{netns,iface,where,reason}, not
+ * more series of pktscope_drops_total{where,rule}: a packet that
+ * pktscope's TC filter shoots is freed by the kernel with reason
+ * TC_INGRESS/TC_EGRESS and would be counted twice in one family.
+ *
  * A pin directory that vanishes or has a layout this build does not know is
  * skipped without a word: scrapes must not spam the log once a second.
  */
@@ -31,6 +37,7 @@
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
+#include "kdrops.h"
 #include "metrics.h"
 #include "rules.h"
 #include "rtt.h"
@@ -64,6 +71,13 @@ struct tcpns {
 struct mw {
 	FILE *f;
 	bool om;
+};
+
+struct kdns {
+	char netns[64];
+	__u64 attach_time;
+	struct ps_kdrop_series *s;
+	int n;
 };
 
 /* ---- reading the pins, quietly ---------------------------------------------- */
@@ -528,6 +542,34 @@ static void write_rtt(struct mw *w, const struct att *a, int na)
 	}
 }
 
+static void write_kdrops(struct mw *w, const struct kdns *k, int nk)
+{
+	char b[24];
+	int i, j;
+
+	fam(w, "pktscope_kernel_drops", "counter",
+	    "Packets the kernel dropped (skb:kfree_skb with its drop reason, XDP exceptions "
+	    "and redirect errors) in a netns with pinned drop probes (drops --persist).");
+	for (i = 0; i < nk; i++)
+		for (j = 0; j < k[i].n; j++)
+			sample(w, "pktscope_kernel_drops", "_total", u64s(b, k[i].s[j].pkts),
+			       "netns", k[i].netns, "iface", k[i].s[j].iface, "where",
+			       k[i].s[j].where, "reason", k[i].s[j].reason, END);
+	fam(w, "pktscope_kernel_dropped_bytes", "counter",
+	    "Bytes (skb->len) of the packets of pktscope_kernel_drops_total; 0 for XDP.");
+	for (i = 0; i < nk; i++)
+		for (j = 0; j < k[i].n; j++)
+			sample(w, "pktscope_kernel_dropped_bytes", "_total",
+			       u64s(b, k[i].s[j].bytes), "netns", k[i].netns, "iface",
+			       k[i].s[j].iface, "where", k[i].s[j].where, "reason",
+			       k[i].s[j].reason, END);
+	fam(w, "pktscope_kernel_drops_attach_time_seconds", "gauge",
+	    "When the drop probes of a netns were pinned (Unix time); counters start then.");
+	for (i = 0; i < nk; i++)
+		sample(w, "pktscope_kernel_drops_attach_time_seconds", "",
+		       u64s(b, k[i].attach_time), "netns", k[i].netns, END);
+}
+
 static void write_attach_info(struct mw *w, const struct att *a, int na)
 {
 	char b[24], idx[16];
@@ -618,7 +660,8 @@ int ps_metrics_write(FILE *f, bool openmetrics, const struct ps_metrics_info *in
 	struct dirent **ents = NULL;
 	struct att *a = NULL;
 	struct tcpns *t = NULL;
-	int n, i, j, na = 0, nt = 0;
+	struct kdns *kd = NULL;
+	int n, i, j, na = 0, nt = 0, nk = 0;
 	double t0 = ps_now();
 	char b[32];
 
@@ -626,8 +669,9 @@ int ps_metrics_write(FILE *f, bool openmetrics, const struct ps_metrics_info *in
 	if (n > 0) {
 		a = calloc(n, sizeof(*a));
 		t = calloc(n, sizeof(*t));
+		kd = calloc(n, sizeof(*kd));
 	}
-	for (i = 0; i < n && a && t; i++) {
+	for (i = 0; i < n && a && t && kd; i++) {
 		char dir[PATH_MAX];
 
 		if (ents[i]->d_name[0] == '.')
@@ -636,6 +680,16 @@ int ps_metrics_write(FILE *f, bool openmetrics, const struct ps_metrics_info *in
 		if (!strncmp(ents[i]->d_name, "tcp-", 4)) {
 			if (!read_tcp(dir, &t[nt]))
 				nt++;
+			continue;
+		}
+		if (!strncmp(ents[i]->d_name, PS_KDROPS_PREFIX, strlen(PS_KDROPS_PREFIX))) {
+			uint64_t ino;
+
+			kd[nk].n = drops_pinned_series(dir, &ino, &kd[nk].attach_time, &kd[nk].s);
+			if (kd[nk].n >= 0) {
+				ps_netns_name(ino, kd[nk].netns, sizeof(kd[nk].netns));
+				nk++;
+			}
 			continue;
 		}
 		if (read_att(dir, &a[na]))
@@ -656,6 +710,7 @@ int ps_metrics_write(FILE *f, bool openmetrics, const struct ps_metrics_info *in
 
 	write_packets(&w, a, na);
 	write_drops(&w, a, na);
+	write_kdrops(&w, kd, nk);
 	write_rtt(&w, a, na);
 	write_attach_info(&w, a, na);
 	write_tcp(&w, t, nt);
@@ -693,5 +748,8 @@ int ps_metrics_write(FILE *f, bool openmetrics, const struct ps_metrics_info *in
 		fputs("# EOF\n", f);
 	free(a);
 	free(t);
+	for (i = 0; i < nk; i++)
+		free(kd[i].s);
+	free(kd);
 	return ferror(f) ? -1 : 0;
 }

@@ -25,6 +25,7 @@ cleanup() {
 		"$PKTSCOPE" --netns "$NS_A" detach veth0 >/dev/null 2>&1
 		"$PKTSCOPE" --netns "$NS_A" detach vx0 >/dev/null 2>&1
 		"$PKTSCOPE" --netns "$NS_A" detach --tcp >/dev/null 2>&1
+		"$PKTSCOPE" --netns "$NS_A" drops --persist detach >/dev/null 2>&1
 	fi
 	two_hosts_down "$TAG"
 	rm -rf "$TMP"
@@ -48,6 +49,7 @@ pin_dir() { echo "/sys/fs/bpf/pktscope/$INO-$(ip -n "$NS_A" -o link show "$1" | 
 PIN_VETH=$(pin_dir veth0)
 PIN_VX=$(pin_dir vx0)
 PIN_TCP=/sys/fs/bpf/pktscope/tcp-$INO
+PIN_DROPS=/sys/fs/bpf/pktscope/drops-$INO
 
 # A TCP port nobody listens on in TAG-a (it is a fresh netns, but check).
 free_port() {
@@ -90,8 +92,8 @@ stop_daemon() {
 
 # ---- bad configs: exit 2 (1 for a busy port), file:line, nothing attached ----
 nothing_attached() {
-	if [ -e "$PIN_VETH" ] || [ -e "$PIN_VX" ] || [ -e "$PIN_TCP" ]; then
-		fail "$1-nothing-attached" "pins left: $(ls -d "$PIN_VETH" "$PIN_VX" "$PIN_TCP" 2>/dev/null)"
+	if [ -e "$PIN_VETH" ] || [ -e "$PIN_VX" ] || [ -e "$PIN_TCP" ] || [ -e "$PIN_DROPS" ]; then
+		fail "$1-nothing-attached" "pins left: $(ls -d "$PIN_VETH" "$PIN_VX" "$PIN_TCP" "$PIN_DROPS" 2>/dev/null)"
 	else
 		pass "$1-nothing-attached"
 	fi
@@ -135,7 +137,7 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ready", flush=True)
 BUSY=$!
 PIDS+=("$BUSY")
 for i in $(seq 50); do grep -q ready "$TMP/busy.out" && break; sleep 0.1; done
-printf 'listen = 127.0.0.1:%s\ntcp = yes\n[iface veth0]\n[iface vx0]\n' "$DPORT" >"$TMP/port-busy.conf"
+printf 'listen = 127.0.0.1:%s\ntcp = yes\ndrops = yes\n[iface veth0]\n[iface vx0]\n' "$DPORT" >"$TMP/port-busy.conf"
 bad_conf port-busy 1 "Address already in use"
 kill "$BUSY"; wait "$BUSY" 2>/dev/null
 
@@ -144,6 +146,7 @@ cat >"$TMP/d1.conf" <<EOF
 # first run: counts must survive a restart
 listen = 127.0.0.1:$DPORT
 tcp = yes
+drops = yes
 detach_on_exit = no
 
 [iface veth0]
@@ -152,6 +155,19 @@ rtt = yes
 EOF
 start_daemon d1 "$TMP/d1.conf" || exit 1
 [ -d "$PIN_VETH" ] && [ -d "$PIN_TCP" ] && pass d1-attached || fail d1-attached "no $PIN_VETH or $PIN_TCP"
+[ -d "$PIN_DROPS" ] && pass d1-drops-attached || fail d1-drops-attached "no $PIN_DROPS"
+
+# Kernel drops: exactly K datagrams dropped by nftables in TAG-a.
+K=37 KPORT=39120
+KSER="pktscope_kernel_drops_total{netns=\"$NS_A\",iface=\"veth0\",where=\"stack\",reason=\"NETFILTER_DROP\"}"
+kscrape() { nsa curl -s --max-time 5 "$URL/metrics" | awk -v s="$KSER" 'index($0, s " ") == 1 {print $2}'; }
+nsa nft add table inet pst && nsa nft add chain inet pst c '{ type filter hook input priority 0; }' &&
+	nsa nft add rule inet pst c udp dport $KPORT drop || fail nft-setup "nft in $NS_A"
+ip netns exec "$NS_B" python3 -c 'import socket,sys
+s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[3])): s.sendto(b"k" * 30, (sys.argv[1], int(sys.argv[2])))' "$IP_A" $KPORT $K
+for i in $(seq 40); do [ "$(kscrape)" = $K ] && break; sleep 0.1; done
+check_eq kernel-drops-netfilter-exact $K "$(kscrape)"
 
 nsa curl -s --max-time 5 "$URL/metrics" >"$TMP/scrape.txt"
 if out=$(promtool check metrics <"$TMP/scrape.txt" 2>&1); then pass promtool-check-metrics; else
@@ -259,6 +275,7 @@ stop_daemon d1
 cat >"$TMP/d2.conf" <<EOF
 listen = 127.0.0.1:$DPORT
 tcp = yes
+drops = yes
 detach_on_exit = yes
 read_timeout = 3
 
@@ -273,6 +290,9 @@ scrape() { nsa curl -s --max-time 5 "$URL/metrics" | awk -v s="$1" 'index($0, s 
 check_eq restart-totals-kept "$before" "$(scrape "pktscope_packets_total{$SEL,dir=\"xdp\",l3=\"ipv4\"}")"
 grep -q "veth0: reusing the existing attachment" "$TMP/d2.err" && pass restart-reuses-pins ||
 	fail restart-reuses-pins "$(cat "$TMP/d2.err")"
+grep -q "kernel drop probes: reusing the existing pins" "$TMP/d2.err" &&
+	pass restart-reuses-drop-pins || fail restart-reuses-drop-pins "$(cat "$TMP/d2.err")"
+check_eq restart-kernel-drops-kept $K "$(kscrape)"
 send_udp "$M"
 check_eq restart-counts-continue "$((before + M))" \
 	"$(scrape "pktscope_packets_total{$SEL,dir=\"xdp\",l3=\"ipv4\"}")"
@@ -348,8 +368,20 @@ check_eq parallel-still-serving 200 "$(http_code "$URL/healthz")"
 stop_daemon d2
 [ -d "$PIN_VETH" ] && pass d2-kept-reused-veth0 || fail d2-kept-reused-veth0 "$PIN_VETH gone"
 [ -d "$PIN_TCP" ] && pass d2-kept-reused-tcp || fail d2-kept-reused-tcp "$PIN_TCP gone"
+[ -d "$PIN_DROPS" ] && pass d2-kept-reused-drops || fail d2-kept-reused-drops "$PIN_DROPS gone"
 [ ! -e "$PIN_VX" ] && pass d2-detached-own-vx0 || fail d2-detached-own-vx0 "$PIN_VX left"
 ip -n "$NS_A" -d link show vx0 | grep -q 'xdp' && fail d2-vx0-xdp-gone "XDP still on vx0" ||
 	pass d2-vx0-xdp-gone
+
+# ---- drop probes the daemon attached itself go with detach_on_exit ----
+check_cmd drops-detach-before-d3 "$PKTSCOPE" --netns "$NS_A" drops --persist detach
+"$PKTSCOPE" --netns "$NS_A" daemon --drops --detach-on-exit --listen "127.0.0.1:$DPORT" \
+	>"$TMP/d3.out" 2>"$TMP/d3.err" &
+DPID=$!
+PIDS+=("$DPID")
+for i in $(seq 100); do [ "$(http_code "$URL/healthz")" = 200 ] && break; sleep 0.1; done
+[ -d "$PIN_DROPS" ] && pass d3-drops-attached || fail d3-drops-attached "$(cat "$TMP/d3.err")"
+stop_daemon d3
+[ ! -e "$PIN_DROPS" ] && pass d3-detached-own-drops || fail d3-detached-own-drops "$PIN_DROPS left"
 
 suite_end

@@ -13,6 +13,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill_tree "$p"; done
 	"$PKTSCOPE" --netns "$TAG-a" detach veth0 >/dev/null 2>&1
 	"$PKTSCOPE" --netns "$TAG-b" detach veth0 >/dev/null 2>&1
+	"$PKTSCOPE" --netns "$TAG-b" drops --persist detach >/dev/null 2>&1
 	two_hosts_down "$TAG"
 	rm -rf "$TMP"
 }
@@ -267,8 +268,59 @@ check_eq events_one_per_drop 20 \
 check_eq events_other_netns_unseen 0 \
 	"$(jq -s "[.[] | select(.dport == $P6)] | length" "$TMP/d3.out")"
 
-# ---- detach removes the filter pins ------------------------------------------
+# ---- persistent mode: pinned per netns, counts with no process running -------
 ino=$(ip netns exec "$B" stat -L -c %i /proc/self/ns/net)
+KD=/sys/fs/bpf/pktscope/drops-$ino
+check_rc persist_bad_action 2 "$PKTSCOPE" --netns "$B" drops --persist bogus
+check_rc persist_with_iface 2 "$PKTSCOPE" --netns "$B" drops --persist attach veth0
+check_rc persist_with_interval 2 "$PKTSCOPE" --netns "$B" drops --persist attach -i 1
+[ -e "$KD" ] && fail persist_bad_input_attaches_nothing "$KD exists" ||
+	pass persist_bad_input_attaches_nothing
+check_cmd persist_attach "$PKTSCOPE" --netns "$B" drops --persist attach
+check_rc persist_attach_twice 1 "$PKTSCOPE" --netns "$B" drops --persist attach
+case "$LAST_ERR" in
+*"already attached"*) pass persist_attach_twice_msg ;;
+*) fail persist_attach_twice_msg "stderr: $LAST_ERR" ;;
+esac
+check_eq persist_dir_0700 700 "$(stat -c %a "$KD")"
+check_eq persist_pins_0600 "600 600 600 600 600 600 600" \
+	"$(stat -c %a "$KD"/* | tr '\n' ' ' | sed 's/ $//')"
+# The attaching process has exited: the pins alone count these.
+NP=230
+send "$A" "$IP_B" $P5 $NP
+send "$A" "$IP_B" $P6 17
+pdrops() {	# ARGS... -> the JSON of one table read from the pins
+	"$PKTSCOPE" --netns "$B" drops -j -c 1 -i 0.05 "$@" 2>/dev/null | tail -n 1
+}
+nft_n() { jq '[.drops[] | select(.reason == "NETFILTER_DROP" and .iface == "veth0" and .l4 == "udp") | .count] | add // 0'; }
+# kfree_skb runs in the softirq that delivers: poll briefly for the last ones.
+for i in $(seq 40); do [ "$(pdrops | nft_n)" = $NP ] && break; sleep 0.05; done
+check_eq persist_nft_exact $NP "$(pdrops | nft_n)"
+check_eq persist_no_socket_exact 17 "$(pdrops | jq '[.drops[] | select(.reason == "NO_SOCKET" and .iface == "veth0" and .l4 == "udp") | .count] | add // 0')"
+check_eq persist_table_pinned true "$(pdrops | jq .pinned)"
+check_eq persist_iface_filter $NP "$(pdrops veth0 | nft_n)"
+check_eq persist_other_iface_empty 0 "$(pdrops lo | nft_n)"
+# --events still loads its own programs beside the pins.
+drops_start "$B" d4 --events
+send "$A" "$IP_B" $P5 5
+sleep 0.5
+drops_stop d4
+check_eq persist_events_beside_pins 5 \
+	"$(jq -s "[.[] | select(.reason == \"NETFILTER_DROP\" and .dport == $P5)] | length" "$TMP/d4.out")"
+check_eq persist_total_after_events $((NP + 5)) "$(pdrops | nft_n)"
+link_id=$(bpftool link show pinned "$KD/link_kfree_skb" -j 2>/dev/null | jq .id)
+check_cmd persist_detach "$PKTSCOPE" --netns "$B" drops --persist detach
+[ -e "$KD" ] && fail persist_detach_removes_pins "$(ls -la "$KD")" || pass persist_detach_removes_pins
+if [ -n "$link_id" ] && ! bpftool link show id "$link_id" >/dev/null 2>&1; then
+	pass persist_detach_link_gone
+else
+	fail persist_detach_link_gone "link '$link_id' still there"
+fi
+check_rc persist_detach_twice 1 "$PKTSCOPE" --netns "$B" drops --persist detach
+check_eq persist_gone_table_live null \
+	"$("$PKTSCOPE" --netns "$B" drops -j -d 0.1 2>/dev/null | tail -n 1 | jq .pinned)"
+
+# ---- detach removes the filter pins ------------------------------------------
 check_cmd detach_b "$PKTSCOPE" --netns "$B" detach veth0
 ifidx=$(ip -n "$B" -o link show veth0 | cut -d: -f1)
 if [ -e "/sys/fs/bpf/pktscope/$ino-$ifidx" ]; then
