@@ -17,6 +17,7 @@
 #include "io.h"
 #include "ioutil.h"
 #include "filetop.skel.h"
+#include "report.h"
 
 static const char *const type_letter[] = { "R", "S", "O" };
 static const char *const type_name[] = { "regular", "socket", "other" };
@@ -438,4 +439,67 @@ int cmd_fileslower(int argc, char **argv)
 	ring_buffer__free(rb);
 	filetop_bpf__destroy(skel);
 	return err ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* ---- collector for `pktscope report` --------------------------------------- */
+
+struct filetop_bpf *filetop_collect_start(int pid)
+{
+	/* Regular files only: the report asks which files, not which sockets. */
+	return ft_open_load(0, pid, false, 0, "report: filetop");
+}
+
+static int cmp_files(const void *a, const void *b)
+{
+	const struct rep_file *x = a, *y = b;
+	unsigned long long bx = x->rbytes + x->wbytes, by = y->rbytes + y->wbytes;
+
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	if (x->reads + x->writes != y->reads + y->writes)
+		return x->reads + x->writes < y->reads + y->writes ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+int filetop_collect_read(struct filetop_bpf *s, struct rep_file *out, int max,
+			 unsigned long long *nfiles)
+{
+	struct ft_row *rows = calloc(FT_MAX, sizeof(*rows));
+	struct rep_file *all;
+	char comm[PS_IO_COMM_LEN + 1];
+	int n, i;
+
+	all = calloc(FT_MAX, sizeof(*all));
+	if (!rows || !all) {
+		free(rows);
+		free(all);
+		return -1;
+	}
+	n = drain_files(bpf_map__fd(s->maps.files), rows);
+	for (i = 0; i < n; i++) {
+		const struct ft_row *r = &rows[i];
+		struct rep_file *f = &all[i];
+		__u8 t = r->v.type < 3 ? r->v.type : PS_FT_OTHER;
+
+		copy_comm(comm, r->v.comm);
+		f->pid = r->k.pid;
+		snprintf(f->comm, sizeof(f->comm), "%s", comm);
+		format_path(r->v.path, r->v.path_flags, t, r->k.ino, f->path, sizeof(f->path));
+		f->reads = r->v.reads;
+		f->writes = r->v.writes;
+		f->rbytes = r->v.rbytes;
+		f->wbytes = r->v.wbytes;
+	}
+	qsort(all, n, sizeof(*all), cmp_files);
+	for (i = 0; i < n && i < max; i++)
+		out[i] = all[i];
+	*nfiles = n;
+	free(rows);
+	free(all);
+	return i;
+}
+
+void filetop_collect_end(struct filetop_bpf *s)
+{
+	filetop_bpf__destroy(s);
 }

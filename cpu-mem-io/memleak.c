@@ -27,6 +27,7 @@
 #include "memutil.h"
 #include "syms.h"
 #include "memleak.skel.h"
+#include "report.h"
 
 static const char *const fn_names[MEM_FN_MAX] = {
 	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
@@ -1051,4 +1052,62 @@ out_fd:
 	if (pidfd >= 0)
 		close(pidfd);
 	return rc;
+}
+
+/* ---- mallocstat as a collector for `pktscope report` ------------------- */
+
+struct mstat_session {
+	struct memleak_bpf *skel;
+	struct probes probes;
+	struct libc lc;
+	int pid;
+};
+
+void mallocstat_collect_end(struct mstat_session *s)
+{
+	if (!s)
+		return;
+	probes_destroy(&s->probes);
+	memleak_bpf__destroy(s->skel);
+	free(s);
+}
+
+struct mstat_session *mallocstat_collect_start(int pid)
+{
+	struct mstat_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->pid = pid;
+	if (libc_setup(&s->lc, NULL, pid))
+		goto fail;
+	s->skel = mem_load(MEM_MODE_MALLOCSTAT, pid, 0, ~0ull);
+	if (!s->skel || attach_uprobes(s->skel, &s->lc, pid, false, &s->probes))
+		goto fail;
+	return s;
+fail:
+	mallocstat_collect_end(s);
+	return NULL;
+}
+
+int mallocstat_collect_read(struct mstat_session *s, struct rep_mstat *out)
+{
+	struct proc_row *rows = NULL;
+	size_t n = 0, i;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	if (read_proc_stats(s->skel, &rows, &n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (rows[i].pid != (__u32)s->pid)
+			continue;
+		out->mallocs = allocs_of(&rows[i].n);
+		out->frees = rows[i].n.calls[MEM_FN_FREE];
+		out->bytes = rows[i].n.bytes;
+		for (k = 0; k < PS_LOG2_SLOTS; k++)
+			out->hist[k] = rows[i].n.hist[k];
+	}
+	free(rows);
+	return 0;
 }

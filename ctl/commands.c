@@ -57,7 +57,7 @@ const struct ps_cmd ps_cmds[] = {
 	  "TCP resets sent and received, with the flow and the reason" },
 	{ "tcp-persist", cmd_tcp_persist, "attach [--max-flows N] | detach | stats [-i SECONDS] [-c N]",
 	  "pinned TCP aggregates for this netns: per-flow retransmits, resets, closed totals" },
-	{ "drops", cmd_drops, "[IFACE] [-i SECONDS] [-c COUNT] [-d SECONDS] [--locations N] [--events]",
+	{ "drops", cmd_drops, "[IFACE] [-i SECONDS] [-c COUNT] [-d SECONDS] [--locations N] [--events] | --persist attach|detach",
 	  "where packets are lost: XDP, TC, qdisc, queue or stack (kernel drop reason)" },
 	{ "filter", cmd_filter, "add IFACE --drop [MATCH] [--every N|--rate R] [--dir D] | list IFACE | del IFACE ID",
 	  "drop rules run by pktscope's XDP/TC programs, counted per rule" },

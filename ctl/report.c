@@ -4,10 +4,11 @@
  * for a while, classify the bottleneck and write the evidence as text, JSON
  * and one self-contained HTML page (report_html.c).
  *
- * Collectors: profile (perf events, 99 Hz, user+kernel stacks), memleak on
- * -p PID (libc uprobes), biolatency per disk and biotop (block raw
- * tracepoints), cachestat (filemap tracepoints), tcpretrans per flow (TCP
- * tracepoints), and the pinned accounting of --iface.  Around them, /proc:
+ * Collectors: profile (perf events, 99 Hz, user+kernel stacks), memleak and
+ * mallocstat on -p PID (libc uprobes), biolatency per disk and biotop (block
+ * raw tracepoints), cachestat (filemap tracepoints), filetop (syscall
+ * tracepoints), tcpretrans per flow and tcplife (TCP tracepoints), and the
+ * pinned accounting and RTT (attach --rtt) of --iface.  Around them, /proc:
  * /proc/stat (CPU busy, iowait), /proc/PID/stat (the target's CPU time and
  * state), /proc/net/snmp (segments sent and retransmitted in this netns).
  */
@@ -208,6 +209,12 @@ struct coll {
 	struct drops_bpf *drops;
 	struct ps_pins pins;
 	bool pins_open;
+	struct filetop_bpf *ft;
+	struct mstat_session *mstat;
+	struct tcplife_session *life;
+	/* RTT histogram of --iface when the report started: the window is a delta */
+	unsigned long long rtt0_slots[REP_RTT_SLOTS], rtt0_count;
+	double rtt0_sum_us;
 };
 
 static struct bio_bpf *bio_start(enum ps_bio_mode mode)
@@ -304,6 +311,9 @@ static void coll_stop(struct coll *c)
 	tcp_bpf__destroy(c->tcp);
 	if (c->drops)
 		drops_collect_end(c->drops);
+	filetop_collect_end(c->ft);
+	mallocstat_collect_end(c->mstat);
+	tcplife_collect_end(c->life);
 	if (c->pins_open)
 		ps_pins_close(&c->pins);
 	memset(c, 0, sizeof(*c));
@@ -356,9 +366,33 @@ static int coll_start(struct coll *c, struct rep *r)
 		add_attached(r, "cachestat");
 		r->have_cache = true;
 	}
+	c->ft = filetop_collect_start(r->pid);
+	if (c->ft) {
+		add_attached(r, "filetop");
+		r->have_files = true;
+	} else {
+		ps_warn("report: filetop not attached: files left out");
+	}
+	if (r->pid) {
+		c->mstat = mallocstat_collect_start(r->pid);
+		if (c->mstat) {
+			add_attached(r, "mallocstat");
+			r->have_mstat = true;
+		} else {
+			ps_warn("report: mallocstat on PID %d not attached: allocation counts left out",
+				r->pid);
+		}
+	}
 	if (!tcp_start(c)) {
 		add_attached(r, "tcpretrans");
 		r->have_tcp = true;
+	}
+	c->life = tcplife_collect_start();
+	if (c->life) {
+		add_attached(r, "tcplife");
+		r->have_life = true;
+	} else {
+		ps_warn("report: tcplife not attached: closed connections left out");
 	}
 	c->drops = drops_collect_start();
 	if (c->drops) {
@@ -374,6 +408,13 @@ static int coll_start(struct coll *c, struct rep *r)
 			snprintf(buf, sizeof(buf), "%s counters", r->iface);
 			add_attached(r, buf);
 			r->have_iface = true;
+			/* RTT only when the interface was attached with --rtt. */
+			if (!rtt_collect_read(c->pins.dir, c->rtt0_slots, &c->rtt0_count,
+					      &c->rtt0_sum_us, NULL, 0, &r->nrtt)) {
+				snprintf(buf, sizeof(buf), "%s RTT", r->iface);
+				add_attached(r, buf);
+				r->have_rtt = true;
+			}
 		}
 	}
 	return 0;
@@ -634,6 +675,69 @@ static void read_flows(struct coll *c, struct rep *r)
 	r->nflows = i;
 }
 
+/* filetop, mallocstat, tcplife and the RTT of --iface, at the end. */
+static void read_extra(struct coll *c, struct rep *r)
+{
+	unsigned long long slots[REP_RTT_SLOTS], count;
+	double sum;
+	int i;
+
+	if (c->ft) {
+		r->nfiles = filetop_collect_read(c->ft, r->files, REP_MAX_FILES, &r->files_total);
+		if (r->nfiles < 0) {
+			r->nfiles = 0;
+			r->have_files = false;
+		}
+	}
+	if (c->mstat && mallocstat_collect_read(c->mstat, &r->mstat))
+		r->have_mstat = false;
+	if (c->life)
+		r->nconns = tcplife_collect_read(c->life, r->conns, REP_MAX_CONNS, &r->conns_total,
+						 &r->conns_ms_max, &r->conns_ms_sum);
+	if (r->have_rtt) {
+		if (rtt_collect_read(c->pins.dir, slots, &count, &sum, r->rtt_flows, REP_MAX_RTT,
+				     &r->nrtt)) {
+			r->have_rtt = false;
+			r->nrtt = 0;
+			return;
+		}
+		for (i = 0; i < REP_RTT_SLOTS; i++)
+			r->rtt_slots[i] = slots[i] - c->rtt0_slots[i];
+		r->rtt_count = count - c->rtt0_count;
+		r->rtt_sum_us = sum - c->rtt0_sum_us;
+	}
+}
+
+/* Upper bound (us) of the log2 bucket holding the q-quantile of slots. */
+static double log2_quantile_us(const unsigned long long *slots, int n, double q)
+{
+	unsigned long long tot = 0, cum = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		tot += slots[i];
+	for (i = 0; tot && i < n; i++) {
+		cum += slots[i];
+		if (cum >= q * tot)
+			return i ? ldexp(1.0, i) : 1;
+	}
+	return 0;
+}
+
+/* The log2 bucket of the most allocation calls: "[lo, hi)" bytes. */
+static void top_size(const struct rep_mstat *m, char *buf, size_t len)
+{
+	int i, best = 0;
+
+	for (i = 1; i < PS_LOG2_SLOTS; i++)
+		if (m->hist[i] > m->hist[best])
+			best = i;
+	if (!best)
+		snprintf(buf, len, "0 bytes");
+	else
+		snprintf(buf, len, "%llu..%llu bytes", 1ull << (best - 1), (1ull << best) - 1);
+}
+
 /* Least-squares slope of the outstanding heap over the timeline, B/s. */
 static double heap_slope(const struct rep *r)
 {
@@ -781,6 +885,14 @@ static void classify(struct rep *r)
 			   r->leak.top[0].allocs, r->leak.top[0].frames);
 		ev(mem, "%llu allocations and %llu frees seen", r->leak.total_allocs,
 		   r->leak.total_frees);
+		if (r->have_mstat) {
+			char sz[48];
+
+			top_size(&r->mstat, sz, sizeof(sz));
+			ev(mem, "mallocstat: %llu allocation calls requesting %.1f MiB, %llu frees; "
+			   "most requests %s", r->mstat.mallocs, r->mstat.bytes / 1048576.0,
+			   r->mstat.frees, sz);
+		}
 	} else {
 		measure(mem, 0, TH_HEAP_MIBS, "MiB/s", "outstanding heap growth");
 		ev(mem, "heap growth not measured: memleak needs -p PID");
@@ -830,6 +942,17 @@ static void classify(struct rep *r)
 			   r->pid ? " by the target" : "");
 		}
 	}
+	if (r->have_files && r->nfiles) {
+		const struct rep_file *f = &r->files[0];
+
+		char by[48] = "";
+
+		if (!r->pid)
+			snprintf(by, sizeof(by), " by %s (PID %u)", f->comm, f->pid);
+		ev(io, "top file by bytes%s: %s, %llu reads (%.1f MiB), %llu writes (%.1f MiB)%s",
+		   r->pid ? " of the target" : "", f->path, f->reads, f->rbytes / 1048576.0,
+		   f->writes, f->wbytes / 1048576.0, by);
+	}
 
 	/* Network: retransmitted segments, packets dropped on --iface. */
 	if (r->tcp_out >= MIN_TCP_SEGS)
@@ -863,6 +986,28 @@ static void classify(struct rep *r)
 		/* Evidence only: a quiet system drops some packets all the time. */
 		ev(net, "%llu packets dropped by the kernel%s%s%s", r->kdrops,
 		   r->netns ? " in netns " : "", r->netns ? r->netns : "", top);
+	}
+	if (r->have_rtt) {
+		const struct rep_rtt_flow *f = r->nrtt ? &r->rtt_flows[0] : NULL;
+
+		/* The RTT of the flow that retransmitted most, else the busiest. */
+		for (i = 0; r->nflows && i < r->nrtt; i++)
+			if (!strcmp(r->rtt_flows[i].l, r->flows[0].l) &&
+			    !strcmp(r->rtt_flows[i].r, r->flows[0].r))
+				f = &r->rtt_flows[i];
+		if (f)
+			ev(net, "RTT on %s of flow %s -> %s: p50 %.3g ms, max %.3g ms (%llu samples "
+			   "since attach); %llu samples in the window, p99 below %.3g ms",
+			   r->iface, f->l, f->r, f->p50_us / 1e3, f->max_us / 1e3, f->samples,
+			   r->rtt_count, log2_quantile_us(r->rtt_slots, REP_RTT_SLOTS, 0.99) / 1e3);
+	}
+	if (r->have_life && r->conns_total) {
+		const struct rep_conn *c = &r->conns[0];
+
+		ev(net, "%llu TCP connection%s closed, lasting %.3g ms on average, at most %.3g ms; "
+		   "most bytes: %s -> %s (%s) sent %llu B, received %llu B in %.3g ms",
+		   r->conns_total, r->conns_total == 1 ? "" : "s", r->conns_ms_sum / r->conns_total, r->conns_ms_max, c->l, c->r,
+		   c->comm, c->tx_bytes, c->rx_bytes, c->ms);
 	}
 	if (!net->what)
 		measure(net, 0, TH_RETRANS_PCT, "%", "TCP segments retransmitted");
@@ -1006,6 +1151,14 @@ static void emit(const struct rep *r, const char *html, const char *json)
 		out_obj_close();
 	}
 	out_arr_close();
+	out_obj_open("mallocstat");
+	out_bool("measured", NULL, r->have_mstat);
+	out_u64("mallocs", NULL, r->mstat.mallocs);
+	out_u64("frees", NULL, r->mstat.frees);
+	out_u64("bytes", NULL, r->mstat.bytes);
+	if (out_json())
+		ps_print_log2_hist("size_hist", r->mstat.hist, PS_LOG2_SLOTS, "bytes");
+	out_obj_close();
 	out_obj_close();
 
 	out_obj_open("io");
@@ -1031,6 +1184,23 @@ static void emit(const struct rep *r, const char *html, const char *json)
 		out_u64("pid_requests", NULL, d->pid_ios);
 		out_u64("pid_bytes", NULL, d->pid_bytes);
 		out_f64("pid_mean_ms", NULL, d->pid_lat_ms);
+		out_obj_close();
+	}
+	out_arr_close();
+	out_bool("files_measured", NULL, r->have_files);
+	out_u64("files_seen", NULL, r->files_total);
+	out_arr_open("files");
+	for (k = 0; k < r->nfiles; k++) {
+		const struct rep_file *f = &r->files[k];
+
+		out_obj_open(NULL);
+		out_str("file", NULL, f->path);
+		out_u64("pid", NULL, f->pid);
+		out_str("comm", NULL, f->comm);
+		out_u64("reads", NULL, f->reads);
+		out_u64("writes", NULL, f->writes);
+		out_u64("read_bytes", NULL, f->rbytes);
+		out_u64("write_bytes", NULL, f->wbytes);
 		out_obj_close();
 	}
 	out_arr_close();
@@ -1072,6 +1242,51 @@ static void emit(const struct rep *r, const char *html, const char *json)
 		out_null("iface_drop_hook");
 	out_u64("iface_hook_packets", NULL, r->if_dir_pkts);
 	out_u64("iface_hook_drops", NULL, r->if_dir_drops);
+	out_bool("connections_measured", NULL, r->have_life);
+	out_u64("connections_closed", NULL, r->conns_total);
+	out_f64("connection_ms_max", NULL, r->conns_ms_max);
+	out_f64("connection_ms_mean", NULL, r->conns_total ? r->conns_ms_sum / r->conns_total : 0);
+	out_arr_open("connections");
+	for (k = 0; k < r->nconns; k++) {
+		const struct rep_conn *c = &r->conns[k];
+
+		out_obj_open(NULL);
+		out_str("local", NULL, c->l);
+		out_str("remote", NULL, c->r);
+		out_u64("pid", NULL, c->pid);
+		out_str("comm", NULL, c->comm);
+		out_u64("tx_bytes", NULL, c->tx_bytes);
+		out_u64("rx_bytes", NULL, c->rx_bytes);
+		out_f64("duration_ms", NULL, c->ms);
+		out_obj_close();
+	}
+	out_arr_close();
+	out_obj_open("rtt");
+	out_bool("measured", NULL, r->have_rtt);
+	out_u64("samples", NULL, r->rtt_count);
+	out_f64("avg_us", NULL, r->rtt_count ? r->rtt_sum_us / r->rtt_count : 0);
+	out_f64("p50_us", NULL, log2_quantile_us(r->rtt_slots, REP_RTT_SLOTS, 0.5));
+	out_f64("p99_us", NULL, log2_quantile_us(r->rtt_slots, REP_RTT_SLOTS, 0.99));
+	if (out_json())
+		ps_print_log2_hist("hist", r->rtt_slots, REP_RTT_SLOTS, "usecs");
+	out_arr_open("flows");
+	for (k = 0; k < r->nrtt; k++) {
+		const struct rep_rtt_flow *f = &r->rtt_flows[k];
+
+		out_obj_open(NULL);
+		out_str("proto", NULL, f->proto);
+		out_str("local", NULL, f->l);
+		out_str("remote", NULL, f->r);
+		out_u64("samples", NULL, f->samples);
+		out_u64("retrans", NULL, f->retrans);
+		out_f64("min_us", NULL, f->min_us);
+		out_f64("p50_us", NULL, f->p50_us);
+		out_f64("avg_us", NULL, f->avg_us);
+		out_f64("max_us", NULL, f->max_us);
+		out_obj_close();
+	}
+	out_arr_close();
+	out_obj_close();
 	out_obj_close();
 
 	out_arr_open("timeline");
@@ -1292,6 +1507,8 @@ int cmd_report(int argc, char **argv)
 			tl_add(r, &prev, &now, t0);
 			prev = now;
 			profile_tick(c.prof);
+			if (c.life)
+				tcplife_collect_poll(c.life);
 			next_tick += 1;
 			progress(r, tnow - t0, false);
 		}
@@ -1347,6 +1564,7 @@ int cmd_report(int argc, char **argv)
 	r->heap_rate = heap_slope(r);
 	read_disks(&c, r);
 	read_flows(&c, r);
+	read_extra(&c, r);
 	if (c.drops) {
 		r->ndrops = drops_collect_read(c.drops, r->drops, REP_MAX_DROPS, &r->kdrops);
 		if (r->ndrops < 0) {

@@ -17,9 +17,13 @@
 #define REP_MAX_DISKS	16
 #define REP_MAX_FLOWS	10
 #define REP_MAX_TL	3600	/* per-second timeline points kept */
-#define REP_MAX_EV	6
+#define REP_MAX_EV	8
 #define REP_MAX_SYS	10
 #define REP_MAX_DROPS	8
+#define REP_MAX_FILES	10
+#define REP_MAX_CONNS	10
+#define REP_MAX_RTT	10
+#define REP_RTT_SLOTS	32	/* = PS_RTT_SLOTS (bpf/rtt.h) */
 
 enum rep_class { REP_CPU, REP_MEM, REP_IO, REP_NET, REP_NCLS };
 
@@ -56,6 +60,37 @@ struct drop_reason {
 	char reason[64];		/* kernel drop reason, or xdp_exception:... */
 	char where[16];			/* stack layer the reason belongs to */
 	unsigned long long count, bytes;
+};
+
+/* A file of filetop: reads and writes during the report (regular files). */
+struct rep_file {
+	unsigned int pid;
+	char comm[20];
+	char path[256];
+	unsigned long long reads, writes, rbytes, wbytes;
+};
+
+/* A TCP connection that closed during the report (tcplife). */
+struct rep_conn {
+	char l[64], r[64];		/* "addr:port" */
+	unsigned int pid;
+	char comm[20];
+	unsigned long long tx_bytes, rx_bytes;	/* payload acked / received in order */
+	double ms;			/* lifetime */
+};
+
+/* mallocstat of the target: entry uprobes, counts since the start. */
+struct rep_mstat {
+	unsigned long long mallocs, frees, bytes;
+	unsigned long long hist[PS_LOG2_SLOTS];	/* log2 of the requested size */
+};
+
+/* A flow of the --iface RTT table (attach --rtt), cumulative since attach. */
+struct rep_rtt_flow {
+	char proto[8];
+	char l[64], r[64];
+	unsigned long long samples, retrans;
+	double min_us, p50_us, avg_us, max_us;
 };
 
 struct rep_cls {
@@ -124,6 +159,24 @@ struct rep {
 	int if_dir;				/* hook dropping the largest share */
 	__u64 if_dir_pkts, if_dir_drops;
 
+	bool have_files;
+	struct rep_file files[REP_MAX_FILES];	/* by bytes read + written */
+	int nfiles;
+	unsigned long long files_total;		/* files seen */
+	bool have_mstat;
+	struct rep_mstat mstat;
+	bool have_life;
+	struct rep_conn conns[REP_MAX_CONNS];	/* by bytes moved */
+	int nconns;
+	unsigned long long conns_total;		/* connections closed */
+	double conns_ms_max, conns_ms_sum;
+	bool have_rtt;
+	unsigned long long rtt_slots[REP_RTT_SLOTS];	/* samples in the window, log2 us */
+	unsigned long long rtt_count;
+	double rtt_sum_us;
+	struct rep_rtt_flow rtt_flows[REP_MAX_RTT];	/* by samples */
+	int nrtt;
+
 	/* timeline */
 	struct rep_tl tl[REP_MAX_TL];
 	int ntl;
@@ -141,5 +194,35 @@ struct drops_bpf *drops_collect_start(void);
 int drops_collect_read(struct drops_bpf *skel, struct drop_reason *out, int max,
 		       unsigned long long *total);
 void drops_collect_end(struct drops_bpf *skel);
+
+/* filetop as a collector, in cpu-mem-io/filetop.c (pid 0: every process). */
+struct filetop_bpf;
+struct filetop_bpf *filetop_collect_start(int pid);
+/* The files with most bytes moved, up to max; returns how many (-1: error). */
+int filetop_collect_read(struct filetop_bpf *s, struct rep_file *out, int max,
+			 unsigned long long *nfiles);
+void filetop_collect_end(struct filetop_bpf *s);
+
+/* tcplife as a collector, in ctl/tcp.c: connections of this netns closing. */
+struct tcplife_session;
+struct tcplife_session *tcplife_collect_start(void);
+void tcplife_collect_poll(struct tcplife_session *s);	/* drain the ring buffer */
+int tcplife_collect_read(struct tcplife_session *s, struct rep_conn *out, int max,
+			 unsigned long long *total, double *ms_max, double *ms_sum);
+void tcplife_collect_end(struct tcplife_session *s);
+
+/* mallocstat on one process as a collector, in cpu-mem-io/memleak.c. */
+struct mstat_session;
+struct mstat_session *mallocstat_collect_start(int pid);
+int mallocstat_collect_read(struct mstat_session *s, struct rep_mstat *out);
+void mallocstat_collect_end(struct mstat_session *s);
+
+/*
+ * RTT of an interface attached with --rtt, in ctl/rtt.c: 1 when dir has no
+ * RTT pins, -1 on an error.  The histogram is summed over the sources.
+ */
+int rtt_collect_read(const char *dir, unsigned long long slots[REP_RTT_SLOTS],
+		     unsigned long long *count, double *sum_us, struct rep_rtt_flow *flows,
+		     int max, int *nflows);
 
 #endif /* PKTSCOPE_REPORT_H */

@@ -6,6 +6,7 @@
  * in their own document.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,41 +181,63 @@ static void series(FILE *o, const struct rep *r, const char *title, const char *
 	fprintf(o, "</svg></div>\n");
 }
 
-static void latency_hist(FILE *o, const struct rep_disk *d)
+/* A log2 histogram as SVG bars; slot k >= 1 holds [2^(k-1), 2^k) of unit. */
+static void log2_svg(FILE *o, const unsigned long long *slots, int nslots, const char *title,
+		     const char *what, bool bytes, const char *fill)
 {
 	int lo = -1, hi = -1, i, n, bw = 36, h = 120, w;
-	__u64 max = 0;
+	unsigned long long max = 0;
 
-	for (i = 0; i < PS_LOG2_SLOTS; i++) {
-		if (!d->slots[i])
+	for (i = 0; i < nslots; i++) {
+		if (!slots[i])
 			continue;
 		if (lo < 0)
 			lo = i;
 		hi = i;
-		if (d->slots[i] > max)
-			max = d->slots[i];
+		if (slots[i] > max)
+			max = slots[i];
 	}
 	if (lo < 0)
 		return;
 	n = hi - lo + 1;
 	w = n * bw + 20;
 	fprintf(o, "<div><svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">"
-		"<title>block IO latency on ", w, h + 50, w, h + 50);
-	esc(o, d->name);
+		"<title>", w, h + 50, w, h + 50);
+	esc(o, title);
 	fprintf(o, "</title>\n");
 	for (i = lo; i <= hi; i++) {
-		int bh = (int)(h * (double)d->slots[i] / max), x = 10 + (i - lo) * bw;
-		double up = i ? (double)(1ull << i) : 1;
+		int bh = (int)(h * (double)slots[i] / max), x = 10 + (i - lo) * bw;
+		double up = i ? ldexp(1.0, i) : 1;
+		const char *u = bytes ? "B" : "us";
+		double lab = up;
 
-		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#c73\">"
-			"<title>%llu requests in [%.0f, %.0f) us</title></rect>\n", x, 4 + h - bh,
-			bw - 4, bh > 0 ? bh : 0, (unsigned long long)d->slots[i],
-			i > 1 ? up / 2 : (i ? 1 : 0), up);
-		fprintf(o, "<text x=\"%d\" y=\"%d\" transform=\"rotate(45 %d %d)\">&lt;%s%.0f%s</text>\n",
-			x + 2, h + 16, x + 2, h + 16, "", up >= 1000 ? up / 1000 : up,
-			up >= 1000 ? "ms" : "us");
+		if (bytes && up >= 1024) {
+			lab = up >= 1048576 ? up / 1048576 : up / 1024;
+			u = up >= 1048576 ? "MiB" : "KiB";
+		} else if (!bytes && up >= 1000) {
+			lab = up >= 1e6 ? up / 1e6 : up / 1000;
+			u = up >= 1e6 ? "s" : "ms";
+		}
+		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
+			"<title>%llu %s in [%.0f, %.0f) %s</title></rect>\n", x, 4 + h - bh,
+			bw - 4, bh > 0 ? bh : 0, fill, slots[i], what,
+			i > 1 ? up / 2 : (i ? 1 : 0), up, bytes ? "bytes" : "us");
+		fprintf(o, "<text x=\"%d\" y=\"%d\" transform=\"rotate(45 %d %d)\">&lt;%.0f%s</text>\n",
+			x + 2, h + 16, x + 2, h + 16, lab, u);
 	}
 	fprintf(o, "</svg></div>\n");
+}
+
+static void latency_hist(FILE *o, const struct rep_disk *d)
+{
+	unsigned long long s[PS_LOG2_SLOTS];
+	char title[80];
+	int i;
+
+	for (i = 0; i < PS_LOG2_SLOTS; i++)
+		s[i] = d->slots[i];
+	snprintf(title, sizeof(title), "block IO latency on %s", d->name);
+	log2_svg(o, s, PS_LOG2_SLOTS, title, "requests", false, "#c73");
 }
 
 static int flame(FILE *o, const struct rep *r)
@@ -341,6 +364,19 @@ static void tables(FILE *o, const struct rep *r)
 		}
 		fprintf(o, "</tbody></table>\n");
 	}
+	if (r->have_mstat) {
+		fprintf(o, "<h3>mallocstat: allocation calls of the target</h3>\n"
+			"<table class=\"sort\" id=\"mallocstat\"><thead><tr><th>allocation calls</th>"
+			"<th>frees</th><th>bytes requested</th><th>mean bytes</th></tr></thead>"
+			"<tbody>\n<tr>");
+		td_num(o, "%.0f", r->mstat.mallocs);
+		td_num(o, "%.0f", r->mstat.frees);
+		td_num(o, "%.0f", r->mstat.bytes);
+		td_num(o, "%.1f", r->mstat.mallocs ? (double)r->mstat.bytes / r->mstat.mallocs : 0);
+		fprintf(o, "</tr>\n</tbody></table>\n");
+		log2_svg(o, r->mstat.hist, PS_LOG2_SLOTS, "allocation sizes", "calls", true,
+			 "#7a5");
+	}
 
 	fprintf(o, "<h2>IO: block devices and page cache</h2>\n");
 	if (r->pid)
@@ -377,6 +413,28 @@ static void tables(FILE *o, const struct rep *r)
 			latency_hist(o, &r->disks[k]);
 		}
 	}
+	if (r->have_files) {
+		fprintf(o, "<h3>filetop: files by bytes read and written%s</h3>\n"
+			"<p class=\"meta\">%llu files seen (regular files)</p>\n"
+			"<table class=\"sort\" id=\"files\"><thead><tr><th>file</th><th>PID</th>"
+			"<th>comm</th><th>reads</th><th>read bytes</th><th>writes</th>"
+			"<th>write bytes</th></tr></thead><tbody>\n", r->pid ? " (the target)" : "",
+			r->files_total);
+		for (k = 0; k < r->nfiles; k++) {
+			const struct rep_file *f = &r->files[k];
+
+			fprintf(o, "<tr>");
+			td_str(o, f->path, true);
+			td_num(o, "%.0f", f->pid);
+			td_str(o, f->comm, false);
+			td_num(o, "%.0f", f->reads);
+			td_num(o, "%.0f", f->rbytes);
+			td_num(o, "%.0f", f->writes);
+			td_num(o, "%.0f", f->wbytes);
+			fprintf(o, "</tr>\n");
+		}
+		fprintf(o, "</tbody></table>\n");
+	}
 
 	fprintf(o, "<h2>Network</h2>\n<p class=\"meta\">TCP%s%s: %llu segments sent, %llu "
 		"received, %llu retransmitted (%.2f%%)</p>\n", r->netns ? " in netns " : "",
@@ -411,6 +469,60 @@ static void tables(FILE *o, const struct rep *r)
 		fprintf(o, "</tr>\n");
 	}
 	fprintf(o, "</tbody></table>\n");
+	if (r->have_life) {
+		fprintf(o, "<h3>tcplife: connections closed</h3>\n<p class=\"meta\">%llu "
+			"connection%s closed%s%s; mean %.3g ms, longest %.3g ms</p>\n"
+			"<table class=\"sort\" id=\"conns\"><thead><tr><th>local</th><th>remote</th>"
+			"<th>PID</th><th>comm</th><th>tx bytes</th><th>rx bytes</th><th>ms</th>"
+			"</tr></thead><tbody>\n", r->conns_total, r->conns_total == 1 ? "" : "s",
+			r->netns ? " in netns " : "",
+			r->netns ? r->netns : "",
+			r->conns_total ? r->conns_ms_sum / r->conns_total : 0, r->conns_ms_max);
+		for (k = 0; k < r->nconns; k++) {
+			const struct rep_conn *c = &r->conns[k];
+
+			fprintf(o, "<tr>");
+			td_str(o, c->l, true);
+			td_str(o, c->r, true);
+			td_num(o, "%.0f", c->pid);
+			td_str(o, c->comm, false);
+			td_num(o, "%.0f", c->tx_bytes);
+			td_num(o, "%.0f", c->rx_bytes);
+			td_num(o, "%.3f", c->ms);
+			fprintf(o, "</tr>\n");
+		}
+		fprintf(o, "</tbody></table>\n");
+	}
+	if (r->have_rtt) {
+		char title[80];
+
+		fprintf(o, "<h3>RTT on ");
+		esc(o, r->iface);
+		fprintf(o, " (attach --rtt)</h3>\n<p class=\"meta\">%llu samples in the report's "
+			"window, mean %.1f us; flows: since attach</p>\n", r->rtt_count,
+			r->rtt_count ? r->rtt_sum_us / r->rtt_count : 0);
+		snprintf(title, sizeof(title), "RTT samples on %s, log2 microseconds", r->iface);
+		log2_svg(o, r->rtt_slots, REP_RTT_SLOTS, title, "samples", false, "#37a");
+		fprintf(o, "<table class=\"sort\" id=\"rtt\"><thead><tr><th>proto</th>"
+			"<th>local</th><th>remote</th><th>samples</th><th>min us</th><th>p50 us</th>"
+			"<th>avg us</th><th>max us</th><th>retransmitted</th></tr></thead><tbody>\n");
+		for (k = 0; k < r->nrtt; k++) {
+			const struct rep_rtt_flow *f = &r->rtt_flows[k];
+
+			fprintf(o, "<tr>");
+			td_str(o, f->proto, false);
+			td_str(o, f->l, true);
+			td_str(o, f->r, true);
+			td_num(o, "%.0f", f->samples);
+			td_num(o, "%.1f", f->min_us);
+			td_num(o, "%.1f", f->p50_us);
+			td_num(o, "%.1f", f->avg_us);
+			td_num(o, "%.1f", f->max_us);
+			td_num(o, "%.0f", f->retrans);
+			fprintf(o, "</tr>\n");
+		}
+		fprintf(o, "</tbody></table>\n");
+	}
 }
 
 int report_write_html(const struct rep *r, const char *path)

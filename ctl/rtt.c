@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "output.h"
 #include "rtt.h"
+#include "report.h"
 
 static const char *const src_names[PS_RTT_SRC_MAX] = { "ts", "seqack", "icmp", "handshake" };
 
@@ -628,4 +629,62 @@ out:
 	rtt_close(&r);
 	ps_pins_close(&p);
 	return rc;
+}
+
+/* ---- for `pktscope report` --------------------------------------------------- */
+
+_Static_assert(REP_RTT_SLOTS == PS_RTT_SLOTS, "report's RTT histogram size");
+
+int rtt_collect_read(const char *dir, unsigned long long slots[REP_RTT_SLOTS],
+		     unsigned long long *count, double *sum_us, struct rep_rtt_flow *flows,
+		     int max, int *nflows)
+{
+	struct ps_rtt_hist h[PS_RTT_SRC_MAX];
+	enum sort_by saved = sort_by;
+	struct flow_row *rows = NULL;
+	struct rtt_pins r;
+	size_t n = 0, i;
+	int s, k, rc;
+
+	rc = rtt_open(dir, &r, true);
+	if (rc)
+		return rc > 0 ? 1 : -1;
+	if (read_hists(&r, h)) {
+		rtt_close(&r);
+		return -1;
+	}
+	memset(slots, 0, REP_RTT_SLOTS * sizeof(*slots));
+	*count = 0;
+	*sum_us = 0;
+	for (s = 0; s < PS_RTT_SRC_MAX; s++) {
+		for (k = 0; k < PS_RTT_SLOTS; k++)
+			slots[k] += h[s].slots[k];
+		*count += h[s].count;
+		*sum_us += h[s].sum_ns / 1e3;
+	}
+	*nflows = 0;
+	if (flows && max > 0) {
+		sort_by = SORT_COUNT;
+		rc = read_flows(&r, &rows, &n);
+		sort_by = saved;
+		for (i = 0; !rc && i < n && (int)i < max; i++) {
+			const struct flow_row *w = &rows[i];
+			struct rep_rtt_flow *f = &flows[i];
+
+			memset(f, 0, sizeof(*f));
+			snprintf(f->proto, sizeof(f->proto), "%s", proto_name(w->k.proto));
+			endpoint(w->k.laddr, w->k.lport, &w->k, f->l, sizeof(f->l));
+			endpoint(w->k.raddr, w->k.rport, &w->k, f->r, sizeof(f->r));
+			f->samples = w->v.count;
+			f->retrans = w->v.retrans;
+			f->min_us = w->v.min_ns / 1e3;
+			f->p50_us = w->p50_ns / 1e3;
+			f->avg_us = w->v.count ? w->v.sum_ns / 1e3 / w->v.count : 0;
+			f->max_us = w->v.max_ns / 1e3;
+			(*nflows)++;
+		}
+		free(rows);
+	}
+	rtt_close(&r);
+	return 0;
 }

@@ -26,6 +26,7 @@
 #include "output.h"
 #include "tcp.h"
 #include "tcp.skel.h"
+#include "report.h"
 
 #define TCP_DEFAULT_FLOWS	65536
 
@@ -1223,4 +1224,124 @@ int cmd_tcp_persist(int argc, char **argv)
 	}
 	ps_err("unknown action '%s': give attach, detach or stats", sub);
 	return EXIT_USAGE;
+}
+
+/* ---- tcplife as a collector for `pktscope report` ---------------------------- */
+
+#define LIFE_MAX_KEPT	65536
+
+struct tcplife_session {
+	struct tcp_bpf *skel;
+	struct bpf_link *links[NTPS];
+	struct ring_buffer *rb;
+	struct rep_conn *conns;
+	size_t n, cap;
+	unsigned long long total;
+	double ms_max, ms_sum;
+};
+
+static int on_life(void *ctx, void *data, size_t len)
+{
+	struct tcplife_session *s = ctx;
+	const struct ps_tcp_event *e = data;
+	struct rep_conn *c;
+	double ms;
+
+	if (len < sizeof(*e) || e->kind != PS_TCP_LIFE)
+		return 0;
+	ms = e->delta_ns / 1e6;
+	s->total++;
+	s->ms_sum += ms;
+	if (ms > s->ms_max)
+		s->ms_max = ms;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+
+		if (cap > LIFE_MAX_KEPT)
+			return 0;	/* counted, not kept */
+		c = realloc(s->conns, cap * sizeof(*c));
+		if (!c)
+			return 0;
+		s->conns = c;
+		s->cap = cap;
+	}
+	c = &s->conns[s->n++];
+	memset(c, 0, sizeof(*c));
+	endpoint_str(e->family, e->laddr, e->lport, c->l, sizeof(c->l));
+	endpoint_str(e->family, e->raddr, e->rport, c->r, sizeof(c->r));
+	c->pid = e->pid;
+	snprintf(c->comm, sizeof(c->comm), "%.*s", PS_TCP_COMM_LEN, e->comm);
+	c->tx_bytes = e->tx_bytes;
+	c->rx_bytes = e->rx_bytes;
+	c->ms = ms;
+	return 0;
+}
+
+void tcplife_collect_end(struct tcplife_session *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	destroy_links(s->links);
+	tcp_bpf__destroy(s->skel);
+	free(s->conns);
+	free(s);
+}
+
+struct tcplife_session *tcplife_collect_start(void)
+{
+	struct tcplife_session *s = calloc(1, sizeof(*s));
+	unsigned mask = progs_for(PS_TCP_LIFE);
+	uint64_t ino;
+
+	if (!s)
+		return NULL;
+	if (ps_netns_ino(&ino) || check_tracepoints(mask))
+		goto fail;
+	s->skel = tcp_bpf__open();
+	if (!s->skel)
+		goto fail;
+	s->skel->rodata->targ_netns = ino;
+	s->skel->rodata->emit_mask = 1u << PS_TCP_LIFE;
+	select_progs(s->skel, mask);
+	if (tcp_bpf__load(s->skel) || attach_progs(s->skel, mask, s->links))
+		goto fail;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_life, s, NULL);
+	if (!s->rb)
+		goto fail;
+	return s;
+fail:
+	tcplife_collect_end(s);
+	return NULL;
+}
+
+void tcplife_collect_poll(struct tcplife_session *s)
+{
+	ring_buffer__consume(s->rb);
+}
+
+static int cmp_conns(const void *a, const void *b)
+{
+	const struct rep_conn *x = a, *y = b;
+	unsigned long long bx = x->tx_bytes + x->rx_bytes, by = y->tx_bytes + y->rx_bytes;
+
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : strcmp(x->l, y->l);
+}
+
+int tcplife_collect_read(struct tcplife_session *s, struct rep_conn *out, int max,
+			 unsigned long long *total, double *ms_max, double *ms_sum)
+{
+	int i;
+
+	ring_buffer__consume(s->rb);
+	if (s->n)
+		qsort(s->conns, s->n, sizeof(*s->conns), cmp_conns);
+	for (i = 0; i < max && (size_t)i < s->n; i++)
+		out[i] = s->conns[i];
+	*total = s->total;
+	*ms_max = s->ms_max;
+	*ms_sum = s->ms_sum;
+	return i;
 }

@@ -6,7 +6,10 @@
 #   memory   tests/progs/leakloop (4 MiB/s leaked in 4 KiB blocks from leak_steady())
 #   io       tests/progs/coldio on an ext4 loop device (cold reads, O_DIRECT writes)
 #   network  tests/progs/tcpxfer through a two-host netns bench, pktscope's drop
-#            filter losing 2% of the client's egress TCP packets
+#            filter losing 2% of the client's egress TCP packets to port 5201
+# With them: mallocstat (leaker's exact allocation count), filetop (io_rw's
+# exact reads of a file), tcplife (a short connection's exact bytes) and the
+# RTT of the attached interface (against 'pktscope rtt').
 # Then: the HTML is well-formed, renders in headless Chromium without console
 # errors into a screenshot that is not blank; bad input is a usage error;
 # Ctrl-C during collection still writes the report, marked partial.
@@ -20,7 +23,7 @@ PY=/usr/bin/python3
 for t in jq losetup mkfs.ext4 python3; do
 	command -v $t >/dev/null || { skip setup "$t not installed (make deps)"; exit 0; }
 done
-for p in cpuhog leakloop coldio tcpxfer; do
+for p in cpuhog leakloop coldio tcpxfer leaker io_rw; do
 	[ -x "$PROGS/$p" ] || { fail setup "$PROGS/$p missing: run make"; exit 1; }
 done
 
@@ -54,6 +57,24 @@ wait_for() {
 run_report() {
 	local name=$1; shift
 	"$PKTSCOPE" "$@" -o "$T/$name.html" -j "$T/$name.json" >"$T/$name.out" 2>"$T/$name.err"
+}
+
+# run_report_bg NAME ARGS...: as run_report, in the background; sets RPT.
+run_report_bg() {
+	local name=$1; shift
+	"$PKTSCOPE" "$@" -o "$T/$name.html" -j "$T/$name.json" >"$T/$name.out" 2>"$T/$name.err" &
+	RPT=$!; BG="$BG $RPT"
+}
+
+# class_ev NAME CLASS CHECK REGEX: some evidence line of CLASS (ranked or not) matches.
+class_ev() {
+	if jq -r --arg c "$2" '.classes[] | select(.class == $c) | .evidence[]' "$T/$1.json" \
+		2>/dev/null | grep -qE "$4"; then
+		pass "$3"
+	else
+		fail "$3" "no $2 evidence line matches /$4/: $(jq -c --arg c "$2" \
+			'.classes[] | select(.class == $c) | .evidence' "$T/$1.json" 2>&1)"
+	fi
 }
 
 # jqv NAME FILTER: a value of NAME's JSON report.
@@ -121,11 +142,51 @@ awk -v r="$r" 'BEGIN { exit !(r >= 3.0 * 1048576 && r <= 4.1 * 1048576) }' &&
 	pass mem_rate || fail mem_rate "growth $r B/s, leakloop leaks 4 MiB/s"
 kill "$LEAK"; wait "$LEAK" 2>/dev/null
 
+# ---- mallocstat and filetop: known work, done while two reports run side by side ----
+# leaker stat N S waits for SIGUSR1, then makes exactly N malloc(S), each freed.
+# For filetop the PID is known before the reads: a shell waits on a FIFO, then
+# execs io_rw (reads of a FIFO are not regular-file IO, which is all the
+# report's filetop keeps).
+"$PROGS/leaker" stat 5000 100 >"$T/ms.prog" & LKR=$!; BG="$BG $LKR"
+truncate -s 4M "$T/ft.dat"
+mkfifo "$T/go"
+bash -c 'read -r _ <"$1"; exec "$2" read "$3" 64 65536' _ "$T/go" "$PROGS/io_rw" "$T/ft.dat" \
+	>"$T/ft.prog" 2>&1 & FTP=$!; BG="$BG $FTP"
+wait_for "$T/ms.prog" '^ready' || fail ms_start "leaker did not start"
+run_report_bg ms report -d 2 -p "$LKR"; RPT_MS=$RPT
+run_report_bg ft report -d 2 -p "$FTP"; RPT_FT=$RPT
+wait_for "$T/ms.err" 'report: *0/2 s' || fail ms_attach "no progress: $(cat "$T/ms.err")"
+kill -USR1 "$LKR"
+wait_for "$T/ft.err" 'report: *0/2 s' || fail ft_attach "no progress: $(cat "$T/ft.err")"
+echo go >"$T/go"
+wait "$FTP"; check_eq ft_workload_rc 0 $?
+wait_for "$T/ms.prog" '^done' || fail ms_done "leaker did not finish"
+wait "$RPT_MS"; check_eq ms_rc 0 $?
+wait "$RPT_FT"; check_eq ft_rc 0 $?
+
+check_eq ms_mallocs 5000 "$(jqv ms '.memory.mallocstat.mallocs')"
+check_eq ms_frees 5000 "$(jqv ms '.memory.mallocstat.frees')"
+check_eq ms_bytes 500000 "$(jqv ms '.memory.mallocstat.bytes')"
+check_eq ms_size_hist '64-128:5000' \
+	"$(jqv ms '.memory.mallocstat.size_hist | map("\(.lo)-\(.hi):\(.count)") | join(",")')"
+class_ev ms memory ms_evidence 'mallocstat: 5000 allocation calls requesting 0.5 MiB, 5000 frees; most requests 64..127 bytes'
+grep -qE 'id="mallocstat">.*<tr><td class="n">5000</td><td class="n">5000</td><td class="n">500000</td>' \
+	<(tr -d '\n' <"$T/ms.html") && pass ms_html_table || fail ms_html_table "no mallocstat row 5000/5000/500000"
+kill "$LKR"; wait "$LKR" 2>/dev/null
+
+row=$(jq -c --arg f "/$(basename "$T")/ft.dat" \
+	'[.io.files[] | select(.file | endswith($f))][0] | [.comm, .reads, .read_bytes, .writes]' \
+	"$T/ft.json")
+check_eq ft_row '["io_rw",64,4194304,0]' "$row"
+class_ev ft io ft_evidence 'top file by bytes of the target: .*/ft\.dat, 64 reads \(4\.0 MiB\), 0 writes'
+grep -qE 'id="files">.*ft\.dat</td><td class="n">'"$FTP"'</td><td>io_rw</td><td class="n">64</td><td class="n">4194304</td>' \
+	<(tr -d '\n' <"$T/ft.html") && pass ft_html_table || fail ft_html_table "no filetop row for ft.dat with 64 reads, 4194304 bytes"
+
 # ---- network: 2% egress drops on a TCP transfer ------------------------------------
 if two_hosts_up "$TAG"; then
 	NET_UP=1
-	if "$PKTSCOPE" --netns "$NS_A" attach veth0 >/dev/null 2>"$T/attach.err" &&
-	   "$PKTSCOPE" --netns "$NS_A" filter add veth0 --drop --proto tcp --rate 0.02 \
+	if "$PKTSCOPE" --netns "$NS_A" attach veth0 --rtt >/dev/null 2>"$T/attach.err" &&
+	   "$PKTSCOPE" --netns "$NS_A" filter add veth0 --drop --proto tcp --dport 5201 --rate 0.02 \
 		--dir egress >/dev/null 2>>"$T/attach.err"; then
 		ip netns exec "$NS_A" ping -c 1 -W 2 "$IP_B" >/dev/null 2>&1
 		ip netns exec "$NS_B" "$PROGS/tcpxfer" server "$IP_B" 5201 0 >"$T/srv.out" 2>&1 &
@@ -134,8 +195,17 @@ if two_hosts_up "$TAG"; then
 		ip netns exec "$NS_A" "$PROGS/tcpxfer" client "$IP_B" 5201 1000000000000 \
 			>/dev/null 2>&1 &
 		CLI=$!; BG="$BG $CLI"
+		# A second, short connection that closes inside the window: tcplife.
+		ip netns exec "$NS_B" "$PROGS/tcpxfer" server "$IP_B" 5202 12345 >"$T/srv2.out" 2>&1 &
+		SRV2=$!; BG="$BG $SRV2"
+		wait_for "$T/srv2.out" '^ready' || fail net_server2 "tcpxfer server did not start"
 		# ip netns exec execs the client: $CLI is the client itself.
-		run_report net --netns "$NS_A" report -d 5 -p "$CLI" --iface veth0
+		run_report_bg net --netns "$NS_A" report -d 5 -p "$CLI" --iface veth0
+		wait_for "$T/net.err" 'report: *0/5 s' || fail net_attach "no progress: $(cat "$T/net.err")"
+		ip netns exec "$NS_A" timeout 4 "$PROGS/tcpxfer" client "$IP_B" 5202 777777 \
+			>"$T/cli2.out" 2>&1
+		check_eq net_short_conn_rc 0 $?
+		wait "$RPT"
 		check_eq net_rc 0 $?
 		check_eq net_verdict network "$(jqv net .verdict.class)"
 		evidence_has net net_evidence_flow "on flow $IP_A:[0-9]+ -> $IP_B:5201: "
@@ -148,7 +218,26 @@ if two_hosts_up "$TAG"; then
 		p=$(jqv net '.network.iface_hook_drops') q=$(jqv net '.network.iface_hook_packets')
 		awk -v p="$p" -v q="$q" 'BEGIN { exit !(q > 500 && p / q >= 0.012 && p / q <= 0.03) }' &&
 			pass net_drop_rate || fail net_drop_rate "$p of $q egress packets dropped, rule says 2%"
-		kill "$CLI" "$SRV" 2>/dev/null; wait "$CLI" "$SRV" 2>/dev/null
+		# tcplife: the short connection, with the bytes tcpxfer sent and got back.
+		check_eq net_tcplife_conn '["tcpxfer",777777,12345]' "$(jq -c --arg r "$IP_B:5202" \
+			'[.network.connections[] | select(.remote == $r)][0] | [.comm, .tx_bytes, .rx_bytes]' \
+			"$T/net.json")"
+		evidence_has net net_evidence_tcplife 'TCP connections? closed, lasting [0-9.e+-]+ ms on average'
+		grep -qE 'id="conns">.*'"$IP_B"':5202</td><td class="n">[0-9]+</td><td>tcpxfer</td><td class="n">777777</td><td class="n">12345</td>' \
+			<(tr -d '\n' <"$T/net.html") && pass net_html_conns || fail net_html_conns "no tcplife row for :5202"
+		# RTT (attach --rtt): the closed connection's flow against 'pktscope rtt'
+		# read afterwards, which sees the same pinned flow table.
+		check_eq net_rtt_measured true "$(jqv net '.network.rtt.measured')"
+		evidence_has net net_evidence_rtt "RTT on veth0 of flow $IP_A:[0-9]+ -> $IP_B:5201: p50 [0-9.e+-]+ ms, max [0-9.e+-]+ ms"
+		ref=$("$PKTSCOPE" --netns "$NS_A" rtt veth0 -j | jq -c --arg a "$IP_B" \
+			'[.flows[] | select(.remote_addr == $a and .remote_port == 5202)][0] | [.samples, .max_us, .p50_us]')
+		got=$(jq -c --arg r "$IP_B:5202" \
+			'[.network.rtt.flows[] | select(.remote == $r)][0] | [.samples, .max_us, .p50_us]' "$T/net.json")
+		[ "$ref" != "null" ] && [ "$ref" != "[null,null,null]" ] && check_eq net_rtt_flow "$ref" "$got" ||
+			fail net_rtt_flow "no :5202 flow in 'pktscope rtt veth0': $ref"
+		grep -q '<title>RTT samples on veth0, log2 microseconds</title>' "$T/net.html" &&
+			pass net_html_rtt_svg || fail net_html_rtt_svg "no RTT histogram SVG"
+		kill "$CLI" "$SRV" "$SRV2" 2>/dev/null; wait "$CLI" "$SRV" "$SRV2" 2>/dev/null
 	else
 		fail net_setup "attach/filter failed: $(cat "$T/attach.err")"
 	fi
@@ -171,6 +260,7 @@ if LOOP=$(losetup -f --show "$T/img") &&
 	check_eq io_verdict io "$(jqv io .verdict.class)"
 	evidence_has io io_evidence_device "p99 block IO latency [0-9.e+-]+ ms on $DISK "
 	evidence_has io io_evidence_cache 'cache hit ratio [0-9.]+%'
+	evidence_has io io_evidence_file 'top file by bytes of the target: .*/cold, [0-9]+ reads'
 	check_eq io_busiest_disk "$DISK" \
 		"$(jq -r '.io.disks | max_by(.pid_requests) | .disk' "$T/io.json")"
 	kill "$IOP"; wait "$IOP" 2>/dev/null
