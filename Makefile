@@ -5,10 +5,16 @@
 #   make test     deps + build + every test, ending with "N passed, N failed"
 #   make demo     deps + build + a netns bench with live output
 #   make bench    side-by-side measurements (ratios, not pass/fail)
+#   make fuzz     long differential parser run against tshark (FRAMES=, SEED=)
 #
 # V=1 shows full commands.  VMLINUX_H=path uses a prepared vmlinux.h instead of
 # generating one from the running kernel's BTF.
 
+# SANITIZE=1 (clang, ASan+UBSan) builds into its own directory so that its
+# objects never mix with the normal build.
+ifeq ($(SANITIZE),1)
+BUILD		?= build-san
+endif
 BUILD		?= build
 CLANG		?= clang
 CC		?= cc
@@ -64,7 +70,7 @@ CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS		+= -fsanitize=address,undefined
 endif
 
-.PHONY: all clean deps test demo bench
+.PHONY: all clean deps test demo bench fuzz
 all: $(BUILD)/pktscope $(TEST_BINS) $(PROG_BINS)
 
 $(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/progs:
@@ -128,11 +134,29 @@ deps:
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/run.sh $(TESTS)
+ifeq ($(SANITIZE),1)
+	@# Reports go to files (tests parse stderr); any report fails the run.
+	$(Q)rm -rf $(BUILD)/test-logs/sanitizer; mkdir -p $(BUILD)/test-logs/sanitizer
+	$(Q)ASAN_OPTIONS=log_path=$(abspath $(BUILD))/test-logs/sanitizer/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(abspath $(BUILD))/test-logs/sanitizer/ubsan \
+	BUILD_DIR=$(abspath $(BUILD)) tests/run.sh $(TESTS); rc=$$?; \
+	n=$$(ls $(BUILD)/test-logs/sanitizer | wc -l); \
+	echo "sanitizer reports: $$n (in $(BUILD)/test-logs/sanitizer/)"; \
+	[ $$rc = 0 ] && [ $$n = 0 ]
+else
+	$(Q)BUILD_DIR=$(abspath $(BUILD)) tests/run.sh $(TESTS)
+endif
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)netns-scripts/demo.sh
+
+# The long form of the differential parser test (tests/test_diffparse.sh):
+# FRAMES=50000 by default, SEED=N replays a run.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)FRAMES=$(or $(FRAMES),50000) $(if $(SEED),SEED=$(SEED)) SUITE_TIMEOUT=1800 \
+		tests/run.sh diffparse
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

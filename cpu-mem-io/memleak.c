@@ -1005,7 +1005,8 @@ int cmd_mallocstat(int argc, char **argv)
 		}
 		t1 = ps_now();
 		for (i = 0; i < ncur; i++) {
-			struct proc_row *p = bsearch(&cur[i], prev, nprev, sizeof(*prev), prow_by_pid);
+			struct proc_row *p = nprev ? bsearch(&cur[i], prev, nprev, sizeof(*prev),
+							     prow_by_pid) : NULL;
 
 			cur[i].d = cur[i].n;
 			if (p)

@@ -149,7 +149,8 @@ static int sbuf_add(struct sbuf *b, const char *s, const char *suffix)
 	/* ';' separates frames: never let a name contain one. */
 	for (size_t i = 0; i < n; i++)
 		b->s[b->len++] = s[i] == ';' ? ':' : s[i];
-	memcpy(b->s + b->len, suffix, m);
+	if (m)
+		memcpy(b->s + b->len, suffix, m);
 	b->len += m;
 	b->s[b->len] = '\0';
 	return 0;

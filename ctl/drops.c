@@ -563,7 +563,8 @@ static void print_table(struct drops_bpf *skel, const struct ksrc *ks, const cha
 		rows[i].prev = rows[i].count;
 	read_kernel_fd(ks->counts_fd, ks->ifindex);
 	read_attachments();
-	qsort(rows, nrows, sizeof(*rows), row_cmp);
+	if (nrows)
+		qsort(rows, nrows, sizeof(*rows), row_cmp);
 
 	if (ps_ncpus() <= 256 && !bpf_map_lookup_elem(ks->misc_fd, &key, m))
 		for (cpu = 0; cpu < ps_ncpus(); cpu++) {

@@ -5,8 +5,12 @@
 #   tests/run.sh core unit       suites whose name contains one of the words
 set -u
 cd "$(dirname "$0")/.."
-export PKTSCOPE=$PWD/build/pktscope
-LOGS=build/test-logs
+# BUILD_DIR picks another build (make test SANITIZE=1 uses build-san).
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac
+export BUILD_DIR
+export PKTSCOPE=$BUILD_DIR/pktscope
+LOGS=$BUILD_DIR/test-logs
 mkdir -p "$LOGS"
 
 if [ "$(id -u)" != 0 ]; then
