@@ -289,54 +289,6 @@ static int pin_root_ok(bool create)
 	return 0;
 }
 
-static void unpin_dir(const char *dir)
-{
-	static const char *const names[] = { "stats", "meta", "filter_rules", "filter_ctl",
-					      "filter_stats", "rtt_flows", "rtt_outstanding",
-					      "rtt_hist", "rtt_counters", "rtt_ctl", "rtt_events" };
-	char path[PATH_MAX + 16];
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
-/* Remove every pin in dir, then dir. */
-static void unpin_all(const char *dir)
-{
-	char path[PATH_MAX + 256];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int pin_map(int fd, const char *dir, const char *name)
-{
-	char path[PATH_MAX + 16];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bpf_obj_pin(fd, path)) {
-		ps_err("pin %s: %s", path, strerror(errno));
-		return -1;
-	}
-	chmod(path, 0600);
-	return 0;
-}
-
 /* ---- attach ------------------------------------------------------------------ */
 
 static int do_detach(const char *dir, bool quiet);
@@ -506,21 +458,21 @@ int cmd_attach(int argc, char **argv)
 			ps_err("create %s: %s", dir, strerror(-err));
 		goto out_tc;
 	}
-	if (pin_map(bpf_map__fd(tc->maps.ps_stats), dir, "stats") ||
-	    pin_map(bpf_map__fd(tc->maps.ps_meta), dir, "meta") ||
-	    pin_map(bpf_map__fd(tc->maps.ps_rules), dir, "filter_rules") ||
-	    pin_map(bpf_map__fd(tc->maps.ps_fctl), dir, "filter_ctl") ||
-	    pin_map(bpf_map__fd(tc->maps.ps_fstats), dir, "filter_stats")) {
+	if (ps_pin_fd(bpf_map__fd(tc->maps.ps_stats), dir, "stats") ||
+	    ps_pin_fd(bpf_map__fd(tc->maps.ps_meta), dir, "meta") ||
+	    ps_pin_fd(bpf_map__fd(tc->maps.ps_rules), dir, "filter_rules") ||
+	    ps_pin_fd(bpf_map__fd(tc->maps.ps_fctl), dir, "filter_ctl") ||
+	    ps_pin_fd(bpf_map__fd(tc->maps.ps_fstats), dir, "filter_stats")) {
 		err = -1;
 		goto out_pins;
 	}
 	if (ao.rtt &&
-	    (pin_map(bpf_map__fd(tc->maps.ps_rtt_flows), dir, "rtt_flows") ||
-	     pin_map(bpf_map__fd(tc->maps.ps_rtt_out), dir, "rtt_outstanding") ||
-	     pin_map(bpf_map__fd(tc->maps.ps_rtt_hist), dir, "rtt_hist") ||
-	     pin_map(bpf_map__fd(tc->maps.ps_rtt_ctrs), dir, "rtt_counters") ||
-	     pin_map(bpf_map__fd(tc->maps.ps_rtt_ctl), dir, "rtt_ctl") ||
-	     pin_map(bpf_map__fd(tc->maps.ps_rtt_events), dir, "rtt_events"))) {
+	    (ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_flows), dir, "rtt_flows") ||
+	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_out), dir, "rtt_outstanding") ||
+	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_hist), dir, "rtt_hist") ||
+	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ctrs), dir, "rtt_counters") ||
+	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ctl), dir, "rtt_ctl") ||
+	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_events), dir, "rtt_events"))) {
 		err = -1;
 		goto out_pins;
 	}
@@ -595,7 +547,7 @@ out_tcdet:
 out_xdp:
 	xdp_detach(ifindex, &m);
 out_pins:
-	unpin_dir(dir);
+	ps_unpin_all(dir);
 out_tc:
 	xdp_stats_bpf__destroy(xdp);
 	tc_stats_bpf__destroy(tc);
@@ -650,7 +602,7 @@ static int do_detach(const char *dir, bool quiet)
 	if (nsfd >= 0)
 		close(nsfd);
 	ps_pins_close(&p);
-	unpin_dir(dir);
+	ps_unpin_all(dir);
 	if (!quiet)
 		ps_info("detached from %s%s", p.meta.ifname,
 			iface_ok ? "" : " (interface or netns already gone; pins removed)");
@@ -709,7 +661,7 @@ int cmd_detach(int argc, char **argv)
 			snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, de->d_name);
 			if (!strncmp(de->d_name, "tcp-", 4) || !strncmp(de->d_name, "drops-", 6)) {
 				/* Pinned links: unpinning the last reference detaches. */
-				unpin_all(dir);
+				ps_unpin_all(dir);
 				continue;
 			}
 			if (do_detach(dir, false))

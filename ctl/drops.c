@@ -712,38 +712,6 @@ static int persist_dir(char *buf, size_t len, uint64_t *ino)
 	return 0;
 }
 
-/* Everything in the directory is ours: unpinning a link detaches it. */
-static void persist_unpin(const char *dir)
-{
-	char path[PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-static int persist_pin(int fd, const char *dir, const char *name)
-{
-	char path[PATH_MAX + 64];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bpf_obj_pin(fd, path)) {
-		ps_err("pin %s: %s", path, strerror(errno));
-		return -1;
-	}
-	chmod(path, 0600);
-	return 0;
-}
-
 int drops_persist_attach(void)
 {
 	struct ps_drops_meta meta = {};
@@ -809,10 +777,10 @@ int drops_persist_attach(void)
 		ps_err("write %s/drops_meta: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (persist_pin(bpf_map__fd(skel->maps.drops_meta), dir, "drops_meta") ||
-	    persist_pin(bpf_map__fd(skel->maps.drop_counts), dir, "drop_counts") ||
-	    persist_pin(bpf_map__fd(skel->maps.drop_misc), dir, "drop_misc") ||
-	    persist_pin(bpf_map__fd(skel->maps.drop_ifnames), dir, "drop_ifnames"))
+	if (ps_pin_fd(bpf_map__fd(skel->maps.drops_meta), dir, "drops_meta") ||
+	    ps_pin_fd(bpf_map__fd(skel->maps.drop_counts), dir, "drop_counts") ||
+	    ps_pin_fd(bpf_map__fd(skel->maps.drop_misc), dir, "drop_misc") ||
+	    ps_pin_fd(bpf_map__fd(skel->maps.drop_ifnames), dir, "drop_ifnames"))
 		goto out;
 	err = drops_bpf__attach(skel);
 	if (err) {
@@ -843,7 +811,7 @@ int drops_persist_attach(void)
 	rc = EXIT_OK;
 out:
 	if (rc && made_dir)
-		persist_unpin(dir);
+		ps_unpin_all(dir);
 	/* the pinned links keep the programs attached after this */
 	drops_bpf__destroy(skel);
 	return rc;
@@ -862,7 +830,7 @@ int drops_persist_detach(void)
 		       dir);
 		return EXIT_RUNTIME;
 	}
-	persist_unpin(dir);
+	ps_unpin_all(dir);
 	if (!access(dir, F_OK)) {
 		ps_err("remove %s: %s", dir, strerror(errno));
 		return EXIT_RUNTIME;

@@ -4,10 +4,12 @@
  * The netns inode makes the directory unique across network namespaces
  * (ifindex alone repeats in every namespace).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -159,4 +161,41 @@ int ps_read_counters(int stats_fd, struct ps_counters out[PS_DIR_MAX])
 out:
 	free(vals);
 	return err;
+}
+
+/* Pin fd as dir/name, readable and writable by the owner only. */
+int ps_pin_fd(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path)) {
+		ps_err("pin %s: %s", path, strerror(errno));
+		return -1;
+	}
+	chmod(path, 0600);
+	return 0;
+}
+
+/*
+ * Remove a pin directory of pktscope's and everything in it: every entry is
+ * ours (the directory is 0700 and created by us); unpinning the last
+ * reference of a link detaches its program.
+ */
+void ps_unpin_all(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
 }

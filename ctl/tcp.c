@@ -717,38 +717,6 @@ static int persist_dir(char *buf, size_t len, uint64_t *ino)
 	return 0;
 }
 
-/* Everything in the directory is ours: unpinning a link detaches it. */
-static void persist_unpin(const char *dir)
-{
-	struct dirent *de;
-	char path[PATH_MAX + 300];
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-static int persist_pin(int fd, const char *dir, const char *name)
-{
-	char path[PATH_MAX + 64];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (bpf_obj_pin(fd, path)) {
-		ps_err("pin %s: %s", path, strerror(errno));
-		return -1;
-	}
-	chmod(path, 0600);
-	return 0;
-}
-
 int tcp_persist_attach_flows(uint32_t max_flows)
 {
 	struct bpf_link *links[NTPS] = {};
@@ -813,9 +781,9 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 		ps_err("write %s/tcp_meta: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (persist_pin(bpf_map__fd(skel->maps.tcp_meta), dir, "tcp_meta") ||
-	    persist_pin(bpf_map__fd(skel->maps.flows), dir, "flows") ||
-	    persist_pin(bpf_map__fd(skel->maps.totals), dir, "totals"))
+	if (ps_pin_fd(bpf_map__fd(skel->maps.tcp_meta), dir, "tcp_meta") ||
+	    ps_pin_fd(bpf_map__fd(skel->maps.flows), dir, "flows") ||
+	    ps_pin_fd(bpf_map__fd(skel->maps.totals), dir, "totals"))
 		goto out;
 	if (attach_progs(skel, PERSIST_PROGS, links))
 		goto out;
@@ -840,7 +808,7 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 	rc = EXIT_OK;
 out:
 	if (rc && made_dir)
-		persist_unpin(dir);
+		ps_unpin_all(dir);
 	/* the pinned links keep the programs attached after this */
 	destroy_links(links);
 	tcp_bpf__destroy(skel);
@@ -863,7 +831,7 @@ int tcp_persist_detach(void)
 		ps_err("no TCP probes attached in this netns (no %s): nothing to detach", dir);
 		return EXIT_RUNTIME;
 	}
-	persist_unpin(dir);
+	ps_unpin_all(dir);
 	if (!access(dir, F_OK)) {
 		ps_err("remove %s: %s", dir, strerror(errno));
 		return EXIT_RUNTIME;
