@@ -289,22 +289,7 @@ int cmd_biosnoop(int argc, char **argv)
 		out_text("%8s ", "QUE(ms)");
 	out_text("%8s\n", "LAT(ms)");
 	fflush(stdout);
-	while (!ps_exiting) {
-		err = ring_buffer__poll(rb, 200);
-		if (err == -EINTR) {
-			err = 0;
-			break;
-		}
-		if (err < 0) {
-			ps_err("biosnoop: poll ring buffer: %s", strerror(-err));
-			break;
-		}
-		err = 0;
-		fflush(stdout);
-	}
-	/* What completed before the signal is still in the buffer. */
-	if (!err)
-		ring_buffer__consume(rb);
+	err = ps_rb_stream(rb, 0, "biosnoop");
 	if (skel->bss->lost_events)
 		ps_warn("%llu events lost (ring buffer full)",
 			(unsigned long long)skel->bss->lost_events);

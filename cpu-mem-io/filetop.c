@@ -417,21 +417,7 @@ int cmd_fileslower(int argc, char **argv)
 	out_text("%-12s %-16s %-7s %1s %8s %8s %9s %s\n", "TIME", "COMM", "PID", "D", "BYTES",
 		 "OFF_KB", "LAT(ms)", "FILENAME");
 	fflush(stdout);
-	while (!ps_exiting) {
-		err = ring_buffer__poll(rb, 200);
-		if (err == -EINTR) {
-			err = 0;
-			break;
-		}
-		if (err < 0) {
-			ps_err("fileslower: poll ring buffer: %s", strerror(-err));
-			break;
-		}
-		err = 0;
-		fflush(stdout);
-	}
-	if (!err)
-		ring_buffer__consume(rb);
+	err = ps_rb_stream(rb, 0, "fileslower");
 	if (skel->bss->lost_events)
 		ps_warn("%llu events lost (ring buffer full)",
 			(unsigned long long)skel->bss->lost_events);

@@ -445,3 +445,31 @@ int ps_ncpus(void)
 	}
 	return n;
 }
+
+/*
+ * Stream a ring buffer's events (its callback prints them) until Ctrl-C or
+ * the monotonic deadline end (0: none), then drain what is left so nothing
+ * that completed before the signal is lost.  Returns 0, or -1 after printing
+ * what failed.
+ */
+int ps_rb_stream(struct ring_buffer *rb, double end, const char *what)
+{
+	int err = 0;
+
+	while (!ps_exiting && (!end || ps_now() < end)) {
+		err = ring_buffer__poll(rb, 200);
+		if (err == -EINTR) {
+			err = 0;
+			break;
+		}
+		if (err < 0) {
+			ps_err("%s: read the event ring buffer: %s", what, strerror(-err));
+			return -1;
+		}
+		err = 0;
+		fflush(stdout);
+	}
+	ring_buffer__consume(rb);
+	fflush(stdout);
+	return 0;
+}

@@ -88,6 +88,9 @@ void ps_install_signals(void);
 /* Sleep up to secs; returns -1 when interrupted by a signal that asks to exit. */
 int ps_sleep(double secs);
 double ps_now(void);	/* CLOCK_MONOTONIC seconds */
+struct ring_buffer;
+/* Poll rb until Ctrl-C or CLOCK_MONOTONIC end (0: none), then drain it. */
+int ps_rb_stream(struct ring_buffer *rb, double end, const char *what);
 
 /* Pinned accounting of one interface. */
 struct ps_pins {

@@ -447,18 +447,7 @@ static int run_events(const struct rtt_pins *r, uint64_t gap_ms, double duration
 	if (!out_json())
 		out_doc_end();	/* the header now; in JSON each event is a document */
 	ps_install_signals();
-	while (!ps_exiting && (!end || ps_now() < end)) {
-		err = ring_buffer__poll(rb, 100);
-		if (err == -EINTR) {
-			err = 0;
-			break;
-		}
-		if (err < 0) {
-			ps_err("read RTT events: %s", strerror(-err));
-			break;
-		}
-		err = 0;
-	}
+	err = ps_rb_stream(rb, end, "rtt --events");
 	ctl.events = 0;
 	bpf_map_update_elem(r->ctl_fd, &key, &ctl, 0);
 	ring_buffer__free(rb);
