@@ -40,7 +40,7 @@ const struct ps_cmd ps_cmds[] = {
 	{ "profile", cmd_profile, "[-p PID] [-F HZ] [-d SECS] [--user|--kernel] [--folded] [--svg FILE] [--top N]",
 	  "sample stacks on every CPU: hottest functions, folded stacks, flame graph SVG" },
 	{ "syscount", cmd_syscount, "[-p PID] [--by-process] [-L] [-d SECS] [-i SECS] [--top N]",
-	  "syscalls counted by name (from the running kernel) or by process, with latency" },
+	  "syscalls counted by name (names read at run time from <asm/unistd_64.h>) or by process, with latency" },
 	{ "syslat", cmd_syslat, "SYSCALL[,SYSCALL] [-p PID] [-d SECS]",
 	  "log2 histogram of the latency of syscalls, in microseconds" },
 	{ "tcpretrans", cmd_tcpretrans, "[-p PID] [--port N] [-4|-6] [-d SECONDS] [-t] [--count [-i SECONDS]]",
