@@ -160,13 +160,14 @@ static __always_inline int ps_filter_run(void *data, void *data_end, const struc
 		return 0;
 	ps_flow_read(&f, p, data, data_end);
 
-	for (i = 0; i < PS_RULES_MAX; i++) {
+	/* mask shifts down as slots are tried: the loop ends after the last rule. */
+	for (i = 0; i < PS_RULES_MAX && mask; i++, mask >>= 1) {
 		struct ps_rule_stats *st;
 		struct ps_rule *r;
 		__u32 key = i, skey;
 		bool drop;
 
-		if (!(mask & (1u << i)))
+		if (!(mask & 1))
 			continue;
 		/* A copy for the key: i itself must stay a register the verifier tracks. */
 		r = bpf_map_lookup_elem(&ps_rules, &key);

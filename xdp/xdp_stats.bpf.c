@@ -31,6 +31,23 @@ __noinline int ps_rtt_xdp_in(struct xdp_md *ctx, const struct ps_pkt *p)
 	return ps_rtt_run((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, 0, true);
 }
 
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/*
+ * The frame's length.  bpf_xdp_get_buff_len() is a helper call on every
+ * packet; the kernel's own xdp_buff says whether there are fragments at all
+ * (bpf_cast_to_kern_ctx is rewritten into a plain register move), so the
+ * call is made only for multi-buffer frames.
+ */
+static __always_inline __u64 ps_xdp_len(struct xdp_md *ctx, void *data, void *data_end)
+{
+	struct xdp_buff *xdp = bpf_cast_to_kern_ctx(ctx);
+
+	if (xdp->flags & XDP_FLAGS_HAS_FRAGS)
+		return bpf_xdp_get_buff_len(ctx);
+	return data_end - data;
+}
+
 /*
  * xdp.frags: multi-buffer frames (jumbo frames on drivers that split them,
  * and BPF_PROG_TEST_RUN of frames larger than a page) are accepted; the
@@ -41,7 +58,7 @@ int ps_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u64 len = bpf_xdp_get_buff_len(ctx);
+	__u64 len = ps_xdp_len(ctx, data, data_end);
 	__u32 mask, drop = 0, verdict;
 	struct ps_pkt p;
 
