@@ -58,6 +58,21 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 	 */
 	len = skb->len;
 	if (skb->vlan_present) {
+		/*
+		 * With the outer tag stripped the parser walked one tag deeper
+		 * than XDP does on the wire frame: a second tag in the data is
+		 * the wire's third, where parsing stops on purpose (L3 other),
+		 * even when that tag itself is cut short.
+		 */
+		if ((p.flags & PS_F_VLAN2) ||
+		    (p.bad == PS_BAD_TRUNC && p.bad_layer == PS_LAYER_VLAN &&
+		     (p.flags & PS_F_VLAN1))) {
+			__builtin_memset(&p, 0, sizeof(p));
+			p.l3 = PS_L3_OTHER;
+			p.l4 = PS_L4_NONE;
+			p.flags = PS_F_VLAN1;
+			p.l3_off = sizeof(struct ethhdr) + sizeof(struct ps_vlan_hdr);
+		}
 		p.flags |= (p.flags & PS_F_VLAN1) ? PS_F_VLAN2 : PS_F_VLAN1;
 		len += 4;
 	}
