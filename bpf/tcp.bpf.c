@@ -186,27 +186,42 @@ static __always_inline void fill_from_sk(struct ps_tcp_event *e, const struct so
 }
 
 /*
- * Payload bytes of a closing connection.  The kernel's counters include the
- * sequence numbers of SYN and FIN: bytes_acked counts our SYN on the active
- * side (1 more than the data) and our FIN once acked; bytes_received counts
- * the peer's FIN when it arrived in order (SOCK_DONE is set exactly then).
- * bytes_sent - bytes_retrans is the payload sent at least once and never
- * counts SYN/FIN, so the smaller of the two is the payload acked.
+ * Payload bytes of a closing connection, exact, from sequence-number counters.
+ * bytes_acked is the sequence space the peer acked (snd_una moves, counted in
+ * tcp_snd_una_update): our SYN on the active side (the passive child starts
+ * with snd_una past its SYN-ACK), the payload, and our FIN once acked.
+ * Our FIN is queued only by the close()/shutdown() that leaves ESTABLISHED
+ * or CLOSE_WAIT, so it exists iff the socket closes from FIN_WAIT1/2,
+ * CLOSING, LAST_ACK (TIME_WAIT for completeness); write_seq then includes
+ * it, and snd_una == write_seq says the peer acked it.  A RST close
+ * (SO_LINGER 0, unread data) from ESTABLISHED or CLOSE_WAIT queued no FIN.
+ * bytes_sent - bytes_retrans is NOT used: a transmit that fails locally (an
+ * egress qdisc/TC drop, a netfilter OUTPUT drop) is counted in bytes_sent
+ * and the data is sent again later as new data, not as a retransmission,
+ * so that difference can exceed the payload (tcplife once said 777778 for
+ * 777777 bytes sent under 2% egress loss).
+ * bytes_received is the sequence space received in order (rcv_nxt moves;
+ * the peer's SYN is not counted), plus the peer's FIN when it arrived in
+ * order: tcp_fin() sets SOCK_DONE exactly then.
  */
 static __always_inline void life_bytes(struct ps_tcp_event *e, const struct sock *sk,
-				       bool active)
+				       bool active, int oldstate)
 {
 	const struct tcp_sock *tp = (const void *)sk;
 	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
 	__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
-	__u64 sent = BPF_CORE_READ(tp, bytes_sent);
-	__u64 retr = BPF_CORE_READ(tp, bytes_retrans);
+	__u32 snd_una = BPF_CORE_READ(tp, snd_una);
+	__u32 write_seq = BPF_CORE_READ(tp, write_seq);
 	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-	__u64 data_sent = sent > retr ? sent - retr : 0;
+	bool fin_queued = oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
+			  oldstate == TCP_CLOSING || oldstate == TCP_LAST_ACK ||
+			  oldstate == TCP_TIME_WAIT;
 
 	if (active && acked)
 		acked--;
-	e->tx_bytes = acked < data_sent ? acked : data_sent;
+	if (fin_queued && snd_una == write_seq && acked)
+		acked--;
+	e->tx_bytes = acked;
 	if (rcvd && (flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE))))
 		rcvd--;
 	e->rx_bytes = rcvd;
@@ -300,7 +315,7 @@ int ps_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		    (persist || wanted(PS_TCP_LIFE))) {
 			e.kind = PS_TCP_LIFE;
 			e.delta_ns = now - cur.birth_ns;
-			life_bytes(&e, sk, cur.active);
+			life_bytes(&e, sk, cur.active, os);
 			if (persist) {
 				struct ps_tcp_flow_val *v = flow_get(&e);
 
