@@ -42,14 +42,22 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 	struct ps_pkt p;
 	__u64 len;
 
-	if (data + want > data_end) {
-		bpf_skb_pull_data(skb, want);
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-	}
 	/* Padding too: the filter function reads p as a whole. */
 	__builtin_memset(&p, 0, sizeof(p));
 	ps_parse(&p, data, data_end);
+	/*
+	 * Pull only when the headers really continue in the fragments.  The
+	 * stack's own packets (every TCP segment, GSO or not) carry their
+	 * headers in the linear part, and a pull of a cloned skb (every TCP
+	 * transmit) copies its head: about 1 us per packet at TC egress.
+	 */
+	if (p.bad == PS_BAD_TRUNC && data + want > data_end) {
+		bpf_skb_pull_data(skb, want);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		__builtin_memset(&p, 0, sizeof(p));
+		ps_parse(&p, data, data_end);
+	}
 	/*
 	 * On receive the stack moves the outer VLAN tag out of the data into
 	 * skb->vlan_tci before TC ingress runs (skb_vlan_untag(), or the NIC
