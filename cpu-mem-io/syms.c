@@ -289,16 +289,15 @@ static const struct sym *find_sym(const struct sym *v, size_t n, uint64_t addr)
 
 /* ---- ELF objects ----------------------------------------------------------- */
 
-static int read_elf(struct obj *o, int fd)
+/* Load segments and function symbols of e (a file or an image in memory; tests/fuzz). */
+static int read_elf_syms(struct obj *o, Elf *e)
 {
 	struct arena a = { 0 };
 	struct sym *v = NULL;
 	size_t n = 0, cap = 0, i, nph;
 	Elf_Scn *scn = NULL;
-	Elf *e;
 
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &nph))
+	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &nph))
 		goto fail;
 	o->loads = calloc(nph ? nph : 1, sizeof(*o->loads));
 	if (!o->loads)
@@ -349,20 +348,31 @@ static int read_elf(struct obj *o, int fd)
 				goto fail;
 		}
 	}
-	elf_end(e);
 	for (i = 0; i < n; i++)
 		v[i].name = a.buf + (uintptr_t)v[i].name;
-	qsort(v, n, sizeof(*v), sym_cmp);
+	/* No function symbols (a stripped object) leaves v NULL: qsort must not see it. */
+	if (n)
+		qsort(v, n, sizeof(*v), sym_cmp);
 	o->syms = v;
 	o->nsyms = n;
 	o->strs = a.buf;
 	return 0;
 fail:
-	if (e)
-		elf_end(e);
 	free(v);
 	free(a.buf);
 	return -1;
+}
+
+static int read_elf(struct obj *o, int fd)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int err;
+
+	if (!e)
+		return -1;
+	err = read_elf_syms(o, e);
+	elf_end(e);
+	return err;
 }
 
 static struct obj *get_obj(struct syms_cache *c, int pid, const struct map *m)
@@ -409,16 +419,12 @@ static struct obj *get_obj(struct syms_cache *c, int pid, const struct map *m)
 
 /* ---- processes -------------------------------------------------------------- */
 
-static int read_maps(struct proc *p)
+/* The executable mappings of a /proc/PID/maps text (a file, or memory in tests/fuzz). */
+static void parse_maps(struct proc *p, FILE *f)
 {
-	char path[64], line[PATH_MAX + 128];
+	char line[PATH_MAX + 128];
 	size_t cap = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, pgoff, ino;
 		unsigned int maj, min;
@@ -430,7 +436,8 @@ static int read_maps(struct proc *p)
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms,
 			   &pgoff, &maj, &min, &ino, &pos) < 7)
 			continue;
-		if (perms[2] != 'x')
+		/* strlen first: a short perms field leaves perms[2] unset. */
+		if (strlen(perms) < 3 || perms[2] != 'x')
 			continue;
 		name = line + pos;
 		name[strcspn(name, "\n")] = '\0';
@@ -453,6 +460,18 @@ static int read_maps(struct proc *p)
 		/* "[vdso]", "[stack]" and anonymous code have no file to read. */
 		m->path = *name ? strdup(name) : NULL;
 	}
+}
+
+static int read_maps(struct proc *p)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	parse_maps(p, f);
 	fclose(f);
 	p->read_at = time(NULL);
 	return 0;

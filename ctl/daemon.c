@@ -39,7 +39,7 @@ struct d_iface {
 
 struct d_cfg {
 	const char *file;
-	char listen[128];
+	char listen[PS_HTTP_ADDR_MAX];	/* fits any spec ps_http_parse_addr accepts */
 	bool tcp;
 	uint64_t tcp_flows;
 	bool detach_on_exit;
@@ -206,18 +206,13 @@ static struct d_iface *add_iface(struct d_cfg *cfg, int ln, const char *name)
 	return i;
 }
 
-static int parse_config(struct d_cfg *cfg)
+/* The config text in f (named cfg->file in messages; tests/fuzz pass memory). */
+static int parse_config_stream(struct d_cfg *cfg, FILE *f)
 {
 	struct d_iface *cur = NULL;
 	char buf[1024];
-	int ln = 0, rc = -1;
-	FILE *f;
+	int ln = 0;
 
-	f = fopen(cfg->file, "r");
-	if (!f) {
-		ps_err("open config %s: %s", cfg->file, strerror(errno));
-		return -1;
-	}
 	while (fgets(buf, sizeof(buf), f)) {
 		char *s, *eq, *k, *v;
 
@@ -225,7 +220,7 @@ static int parse_config(struct d_cfg *cfg)
 		if (!strchr(buf, '\n') && !feof(f)) {
 			ps_err("%s:%d: line longer than %zu characters", cfg->file, ln,
 			       sizeof(buf) - 2);
-			goto out;
+			return -1;
 		}
 		s = buf;
 		s[strcspn(s, "#")] = 0;
@@ -238,19 +233,19 @@ static int parse_config(struct d_cfg *cfg)
 			if (!e || e[1] || strncmp(s, "[iface", 6) || (s[6] != ' ' && s[6] != '\t')) {
 				ps_err("%s:%d: bad section '%s' (expected [iface NAME])", cfg->file,
 				       ln, s);
-				goto out;
+				return -1;
 			}
 			*e = 0;
 			cur = add_iface(cfg, ln, trim(s + 6));
 			if (!cur)
-				goto out;
+				return -1;
 			continue;
 		}
 		eq = strchr(s, '=');
 		if (!eq) {
 			ps_err("%s:%d: expected 'key = value' or '[iface NAME]', got '%s'",
 			       cfg->file, ln, s);
-			goto out;
+			return -1;
 		}
 		*eq = 0;
 		k = trim(s);
@@ -258,17 +253,29 @@ static int parse_config(struct d_cfg *cfg)
 		if (!*k || !*v) {
 			ps_err("%s:%d: expected 'key = value'%s", cfg->file, ln,
 			       *k ? ": the value is empty" : ": the key is empty");
-			goto out;
+			return -1;
 		}
 		if (cur ? set_iface(cfg, ln, cur, k, v) : set_global(cfg, ln, k, v))
-			goto out;
+			return -1;
 	}
 	if (ferror(f)) {
 		ps_err("read config %s: %s", cfg->file, strerror(errno));
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+static int parse_config(struct d_cfg *cfg)
+{
+	FILE *f;
+	int rc;
+
+	f = fopen(cfg->file, "r");
+	if (!f) {
+		ps_err("open config %s: %s", cfg->file, strerror(errno));
+		return -1;
+	}
+	rc = parse_config_stream(cfg, f);
 	fclose(f);
 	return rc;
 }
@@ -575,6 +582,8 @@ int cmd_daemon(int argc, char **argv)
 		close(lfd);
 		return rc;
 	}
+	/* Keeps bpffs alive and re-pins if it is unmounted (ctl/pins.c). */
+	ps_bpffs_hold();
 
 	hc = (struct ps_http_cfg){
 		.max_conns = (int)cfg.max_conns,

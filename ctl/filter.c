@@ -209,13 +209,17 @@ static int parse_rate(const char *s, double *out)
 	errno = 0;
 	v = *s ? strtod(s, &end) : 0;
 	if (!*s || errno || *end || v != v) {
-		ps_err("rate '%s' is not a number: give a drop probability above 0 and at most 1 "
+		ps_err("rate '%s' is not a number: give a drop probability from 0.000001 to 1 "
 		       "(0.05 drops 5%%)", s);
 		return -1;
 	}
-	if (v <= 0 || v > 1) {
-		ps_err("rate %s is out of range: give a drop probability above 0 and at most 1 "
-		       "(0.05 drops 5%%)", s);
+	/*
+	 * `filter list` shows the rate in millionths: a smaller one would be
+	 * listed as 0 (and below 2^-32 the BPF side would never drop).
+	 */
+	if (v < 1e-6 || v > 1) {
+		ps_err("rate %s is out of range: give a drop probability from 0.000001 to 1 "
+		       "(0.05 drops 5%%; for rarer drops use --every N)", s);
 		return -1;
 	}
 	*out = v;
@@ -249,10 +253,15 @@ static void cidr_str(__u8 family, const __u8 net[16], __u8 prefix, char *buf, si
 	"  --sport N, --dport N  TCP/UDP source/destination port 0-65535\n" \
 	"  --src CIDR, --dst CIDR  source/destination address or prefix (IPv4 or IPv6)\n" \
 	"  --every N           drop exactly one matching packet in N (all CPUs together)\n" \
-	"  --rate R            drop each matching packet with probability R (0 < R <= 1)\n" \
+	"  --rate R            drop each matching packet with probability R (1e-6 <= R <= 1)\n" \
 	"  --dir D             ingress, egress or both (default both)\n"
 
-static int filter_add(int argc, char **argv)
+/*
+ * The options of `filter add` into a rule (not yet written anywhere):
+ * 0 with the interface at argv[optind], 1 after printing --help, -1 after
+ * printing what was wrong.
+ */
+int ps_filter_parse_add(int argc, char **argv, struct ps_rule *out)
 {
 	enum { O_DROP = 0x2000, O_PROTO, O_SPORT, O_DPORT, O_SRC, O_DST, O_RATE, O_EVERY, O_DIR };
 	static const struct option opts[] = {
@@ -269,13 +278,8 @@ static int filter_add(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ps_rule r = { .active = 1, .dirs = PS_RULE_INGRESS | PS_RULE_EGRESS };
-	struct ps_rule_stats zero[256] = {};
-	struct ps_filter_pins fp;
-	struct ps_filter_ctl ctl;
-	struct ps_pins p;
 	struct ps_cidr cidr;
 	bool drop = false, have_rate = false, have_every = false;
-	__u32 slot, k, dirbits[PS_DIR_MAX] = {};
 	uint64_t v;
 	double rate = 0;
 	int c, rc, d;
@@ -287,28 +291,28 @@ static int filter_add(int argc, char **argv)
 			break;
 		case O_PROTO:
 			if (parse_proto(optarg, &r.proto))
-				return EXIT_USAGE;
+				return -1;
 			r.match |= PS_RM_PROTO;
 			break;
 		case O_SPORT:
 			if (parse_port("source port", optarg, &r.sport))
-				return EXIT_USAGE;
+				return -1;
 			r.match |= PS_RM_SPORT;
 			break;
 		case O_DPORT:
 			if (parse_port("destination port", optarg, &r.dport))
-				return EXIT_USAGE;
+				return -1;
 			r.match |= PS_RM_DPORT;
 			break;
 		case O_SRC:
 		case O_DST:
 			if (parse_cidr(optarg, &cidr))
-				return EXIT_USAGE;
+				return -1;
 			d = cidr.family == AF_INET ? 4 : 6;
 			if (r.family && r.family != d) {
 				ps_err("--src and --dst are of different families (IPv4 and IPv6): "
 				       "a packet cannot match both");
-				return EXIT_USAGE;
+				return -1;
 			}
 			r.family = d;
 			if (c == O_SRC) {
@@ -321,12 +325,12 @@ static int filter_add(int argc, char **argv)
 			break;
 		case O_RATE:
 			if (parse_rate(optarg, &rate))
-				return EXIT_USAGE;
+				return -1;
 			have_rate = true;
 			break;
 		case O_EVERY:
 			if (parse_u64("--every", optarg, 1, UINT32_MAX, &v))
-				return EXIT_USAGE;
+				return -1;
 			r.every = v;
 			have_every = true;
 			break;
@@ -339,30 +343,30 @@ static int filter_add(int argc, char **argv)
 				r.dirs = PS_RULE_INGRESS | PS_RULE_EGRESS;
 			else {
 				ps_err("unknown direction '%s': give ingress, egress or both", optarg);
-				return EXIT_USAGE;
+				return -1;
 			}
 			break;
 		default:
 			rc = ps_common_opt(c, optarg);
 			if (rc > 0) {
 				ps_cmd_help("filter", ADD_HELP);
-				return EXIT_OK;
+				return 1;
 			}
 			if (rc < 0)
-				return EXIT_USAGE;
+				return -1;
 		}
 	}
 	if (optind != argc - 1) {
 		ps_err("filter add takes one interface: pktscope filter add IFACE --drop [...]");
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (!drop) {
 		ps_err("filter add needs an action: give --drop");
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (have_rate && have_every) {
 		ps_err("--rate and --every exclude each other: give one");
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (have_every) {
 		r.mode = PS_RULE_EVERY;
@@ -372,6 +376,23 @@ static int filter_add(int argc, char **argv)
 		r.thresh = (__u64)ldexp(rate, 32);
 		r.rate_ppm = (__u32)lround(rate * 1e6);
 	}
+	*out = r;
+	return 0;
+}
+
+static int filter_add(int argc, char **argv)
+{
+	struct ps_rule_stats zero[256] = {};
+	struct ps_filter_pins fp;
+	struct ps_filter_ctl ctl;
+	struct ps_pins p;
+	struct ps_rule r;
+	__u32 slot, k, dirbits[PS_DIR_MAX] = {};
+	int rc, d;
+
+	rc = ps_filter_parse_add(argc, argv, &r);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	r.created = time(NULL);
 
 	rc = open_iface(argv[optind], &p, &fp);

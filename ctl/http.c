@@ -56,6 +56,14 @@ int ps_http_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *le
 	char *end = NULL;
 
 	memset(ss, 0, sizeof(*ss));
+	/*
+	 * Callers store the text and parse it again to bind: a longer one
+	 * (a port with many leading zeros) would be cut to another port.
+	 */
+	if (strlen(s) >= PS_HTTP_ADDR_MAX) {
+		*why = "longer than 63 characters";
+		return -1;
+	}
 	if (*s == '[') {
 		const char *rb = strchr(s, ']');
 
@@ -209,91 +217,141 @@ static void respond_text(struct server *s, struct conn *c, int code, const char 
 	respond(s, c, code, "text/plain; charset=utf-8", msg, strlen(msg), head, now);
 }
 
-/* Value of header name in the header block (NUL-terminated), or NULL. */
-static const char *header(const char *hdrs, const char *name, char *buf, size_t len)
+/* The first header called name (any case) in b[0..n): its value, to the line end. */
+static bool header(const char *b, size_t n, const char *name, const char **val, size_t *vlen)
 {
+	const char *p = b, *end = b + n, *v, *e;
 	size_t nl = strlen(name);
-	const char *p = hdrs;
 
-	while ((p = strchr(p, '\n'))) {
-		const char *v, *e;
-
+	while ((p = memchr(p, '\n', end - p))) {
 		p++;
-		if (strncasecmp(p, name, nl) || p[nl] != ':')
+		if ((size_t)(end - p) <= nl || strncasecmp(p, name, nl) || p[nl] != ':')
 			continue;
 		v = p + nl + 1;
-		while (*v == ' ' || *v == '\t')
+		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		e = v + strcspn(v, "\r\n");
-		snprintf(buf, len, "%.*s", (int)(e - v), v);
-		return buf;
+		for (e = v; e < end && *e != '\r' && *e != '\n'; e++)
+			;
+		*val = v;
+		*vlen = e - v;
+		return true;
 	}
-	return NULL;
+	return false;
+}
+
+/* Does [s, s + n) equal the string w (case-insensitive when nocase)? */
+static bool word_is(const char *s, size_t n, const char *w, bool nocase)
+{
+	return n == strlen(w) && !(nocase ? strncasecmp(s, w, n) : memcmp(s, w, n));
+}
+
+/* The next space- or tab-separated word of [*p, end), or NULL; moves *p past it. */
+static const char *next_word(const char **p, const char *end, size_t *len)
+{
+	const char *s = *p, *e;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	for (e = s; e < end && *e != ' ' && *e != '\t'; e++)
+		;
+	*p = e;
+	*len = e - s;
+	return e > s ? s : NULL;
+}
+
+int ps_http_parse_request(const char *b, size_t n, struct ps_http_req *r)
+{
+	const char *eol, *p = b, *ver, *v;
+	size_t verlen, vlen, i, extra;
+
+	memset(r, 0, sizeof(*r));
+	/* A NUL cannot be part of a request; C string functions would stop at it. */
+	if (memchr(b, '\0', n))
+		return -1;
+	/* The request line alone: METHOD TARGET HTTP/1.x, nothing after. */
+	eol = memchr(b, '\n', n);
+	if (!eol)
+		return -1;
+	if (eol > b && eol[-1] == '\r')
+		eol--;
+	/* Control characters have no place in a request line (a stray CR included). */
+	for (p = b; p < eol; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return -1;
+	p = b;
+	r->method = next_word(&p, eol, &r->method_len);
+	r->target = next_word(&p, eol, &r->target_len);
+	ver = next_word(&p, eol, &verlen);
+	if (!r->method || r->method_len > 15 || !r->target || !ver || next_word(&p, eol, &extra) ||
+	    verlen != 8 || memcmp(ver, "HTTP/1.", 7) || (ver[7] != '0' && ver[7] != '1'))
+		return -1;
+	for (i = 0; i < r->target_len && r->target[i] != '?' && r->target[i] != '#'; i++)
+		;
+	r->target_len = i;
+	r->http11 = ver[7] == '1';
+	r->close = !r->http11;
+	if (header(b, n, "Connection", &v, &vlen)) {
+		if (word_is(v, vlen, "close", true))
+			r->close = true;
+		else if (word_is(v, vlen, "keep-alive", true))
+			r->close = false;
+	}
+	/* No request here has a body: one that comes is not read, so close after. */
+	if ((header(b, n, "Content-Length", &v, &vlen) && !word_is(v, vlen, "0", false)) ||
+	    header(b, n, "Transfer-Encoding", &v, &vlen))
+		r->close = true;
+	r->openmetrics = header(b, n, "Accept", &v, &vlen) &&
+			 memmem(v, vlen, "application/openmetrics-text", 28);
+	return 0;
 }
 
 static void handle(struct server *s, struct conn *c, size_t hdr_end, double now)
 {
-	char method[16], target[1024], version[16], val[1024];
 	struct ps_metrics_info info;
-	bool head, om, http11;
+	struct ps_http_req r;
 	char *body = NULL;
 	size_t blen = 0;
+	bool head;
 	FILE *f;
 
-	c->in[hdr_end] = 0;
-	if (sscanf(c->in, "%15s %1023s %15s", method, target, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) || !strchr("01", version[7]) || version[8]) {
+	if (ps_http_parse_request(c->in, hdr_end, &r)) {
 		c->close_after = true;
 		respond_text(s, c, 400, "bad request line\n", false, now);
 		return;
 	}
-	http11 = version[7] == '1';
-	c->close_after = !http11;
-	if (header(c->in, "Connection", val, sizeof(val))) {
-		if (!strcasecmp(val, "close"))
-			c->close_after = true;
-		else if (!strcasecmp(val, "keep-alive"))
-			c->close_after = false;
-	}
-	/* No request here has a body: one that comes is not read, so close after. */
-	if ((header(c->in, "Content-Length", val, sizeof(val)) && strcmp(val, "0")) ||
-	    header(c->in, "Transfer-Encoding", val, sizeof(val)))
-		c->close_after = true;
-	head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head) {
+	c->close_after = r.close;
+	head = word_is(r.method, r.method_len, "HEAD", false);
+	if (!head && !word_is(r.method, r.method_len, "GET", false)) {
 		c->close_after = true;
 		respond_text(s, c, 405, "only GET and HEAD\n", false, now);
 		return;
 	}
-	target[strcspn(target, "?#")] = 0;
-	if (!strcmp(target, "/healthz")) {
+	if (word_is(r.target, r.target_len, "/healthz", false)) {
 		respond_text(s, c, 200, "ok\n", head, now);
 		return;
 	}
-	if (strcmp(target, "/metrics")) {
+	if (!word_is(r.target, r.target_len, "/metrics", false)) {
 		respond_text(s, c, 404, "not found: the endpoints are /metrics and /healthz\n",
 			     head, now);
 		return;
 	}
-	om = header(c->in, "Accept", val, sizeof(val)) &&
-	     strstr(val, "application/openmetrics-text");
 	info = (struct ps_metrics_info){
 		.start_time = s->cfg->start_time, .scrapes = s->scrapes++,
 		.refused = s->refused, .bad_requests = s->bad, .conns = s->nconns,
 	};
 	f = open_memstream(&body, &blen);
-	if (!f || ps_metrics_write(f, om, &info) || fclose(f)) {
+	if (!f || ps_metrics_write(f, r.openmetrics, &info) || fclose(f)) {
 		free(body);
 		c->close_after = true;
 		respond_text(s, c, 503, "out of memory\n", head, now);
 		return;
 	}
-	respond(s, c, 200, om ? PS_METRICS_CT_OM : PS_METRICS_CT_TEXT, body, blen, head, now);
+	respond(s, c, 200, r.openmetrics ? PS_METRICS_CT_OM : PS_METRICS_CT_TEXT, body, blen,
+		head, now);
 	free(body);
 }
 
-/* End of the header block ("\r\n\r\n" or a bare "\n\n"), or 0. */
-static size_t header_end(const char *b, size_t n)
+size_t ps_http_header_end(const char *b, size_t n)
 {
 	size_t i;
 
@@ -329,7 +387,7 @@ static void on_read(struct server *s, struct conn *c, double now)
 	if (n < 0)
 		return;
 	c->inlen += n;
-	end = header_end(c->in, c->inlen);
+	end = ps_http_header_end(c->in, c->inlen);
 	if (end) {
 		handle(s, c, end, now);
 		return;
@@ -380,6 +438,8 @@ static void on_accept(struct server *s, int lfd, double now)
 	int fd, i, n;
 
 	for (n = 0; n < 256; n++) {
+		/* cppcheck 2.10's gnu.cfg marks addrlen not-null; accept4(2) allows NULL. */
+		// cppcheck-suppress nullPointer
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;

@@ -20,4 +20,7 @@ void ps_filter_close(struct ps_filter_pins *fp);
 int ps_filter_read_stats(const struct ps_filter_pins *fp,
 			 struct ps_rule_stats out[PS_RULE_STATS_ENTRIES]);
 
+/* `filter add` options into *r: 0 (IFACE at argv[optind]), 1 --help printed, -1 bad. */
+int ps_filter_parse_add(int argc, char **argv, struct ps_rule *r);
+
 #endif /* PKTSCOPE_CTL_RULES_H */
