@@ -9,15 +9,25 @@
  * XDP program whose id it recorded, the TC filters at its own handle and
  * priority whose program ids match, and the clsact qdisc only when pktscope
  * created it and no other filter uses it.
+ *
+ * A kill -9 can stop an attach between any two steps, so the meta map is the
+ * record of what is attached at every moment: written (flagged "attaching")
+ * and pinned before anything else, updated around each kernel step, cleared
+ * of the flag last.  status names what such a leftover holds; detach removes
+ * it and attach replaces it.  One flock per interface keeps two pktscopes
+ * from doing this to the same interface at once.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -46,6 +56,217 @@ struct attach_opts {
 	uint64_t tcp_flows;		/* their flow table bound */
 	bool rtt;			/* passive RTT tracking (bpf/rtt.h, ctl/rtt.c) */
 };
+
+/* ---- failpoints --------------------------------------------------------------- */
+/*
+ * Every step of an attach after which a kill -9 leaves a state of its own,
+ * in the order they happen.  PKTSCOPE_FAILPOINT=STEP raises SIGKILL right
+ * after STEP (tests/test_faults.sh kills at each); PKTSCOPE_FAILPOINT=list
+ * prints these.  pin-* steps come from ps_pin_fd() (ctl/pins.c); the rtt ones
+ * only with --rtt, the tcp ones with --tcp, the drops ones with drops
+ * --persist attach.
+ */
+static const char *const failpoints[] = {
+	/* attach IFACE */
+	"load",			/* programs loaded, nothing pinned or attached */
+	"mkdir",		/* pin directory made, still empty */
+	"pin-meta",		/* meta pinned, flags "attaching" */
+	"pin-stats", "pin-filter_rules", "pin-filter_ctl", "pin-filter_stats",
+	"pin-rtt_flows", "pin-rtt_outstanding", "pin-rtt_hist", "pin-rtt_counters",
+	"pin-rtt_ctl", "pin-rtt_events",
+	"xdp",			/* XDP program attached and recorded in meta */
+	"tc-clsact",		/* clsact qdisc made by pktscope, recorded */
+	"tc-ingress",		/* TC ingress filter attached and recorded */
+	"tc-egress",		/* TC egress filter attached and recorded */
+	"meta",			/* meta complete: the attach is done */
+	/* attach --tcp (ctl/tcp.c) */
+	"tcp-load", "pin-tcp_meta", "pin-flows", "pin-totals", "tcp-attach",
+	"tcp-pin-link",		/* after the first link pin of several */
+	/* drops --persist attach (ctl/drops.c) */
+	"drops-load", "pin-drops_meta", "pin-drop_counts", "pin-drop_misc",
+	"pin-drop_ifnames", "drops-attach",
+	"drops-pin-link",	/* after the first link pin of three */
+};
+#define NFAILPOINTS (sizeof(failpoints) / sizeof(failpoints[0]))
+
+int ps_failpoint_check(void)
+{
+	const char *fp = getenv("PKTSCOPE_FAILPOINT");
+	size_t i;
+
+	if (!fp || !*fp)
+		return 0;
+	if (!strcmp(fp, "list")) {
+		for (i = 0; i < NFAILPOINTS; i++)
+			printf("%s\n", failpoints[i]);
+		return 1;
+	}
+	for (i = 0; i < NFAILPOINTS; i++)
+		if (!strcmp(fp, failpoints[i]))
+			return 0;
+	ps_err("unknown PKTSCOPE_FAILPOINT '%s': PKTSCOPE_FAILPOINT=list pktscope attach names "
+	       "the steps", fp);
+	return -1;
+}
+
+void ps_failpoint(const char *fmt, ...)
+{
+	const char *fp = getenv("PKTSCOPE_FAILPOINT");
+	char step[64];
+	va_list ap;
+
+	if (!fp || !*fp)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(step, sizeof(step), fmt, ap);
+	va_end(ap);
+	if (strcmp(fp, step))
+		return;
+	fprintf(stderr, "pktscope: failpoint %s: SIGKILL\n", step);
+	raise(SIGKILL);
+}
+
+/* ---- the per-interface lock ------------------------------------------------------ */
+/*
+ * attach and detach of one interface hold an flock on
+ * /run/pktscope/<netns inode>-<ifindex>.lock (the pin directory's name):
+ * bpffs holds no regular files, and one lock for all of bpffs would make
+ * attaches of different interfaces fail.  A second attach or detach of the
+ * same interface does not wait: it says who holds it and exits 1.  The lock
+ * is unlinked while still held, so the file that a waiter opened may be a
+ * dead one: the inode check retries on the live file.
+ */
+#define PS_LOCK_DIR	"/run/pktscope"
+
+struct ps_lock {
+	int fd;
+	char path[PATH_MAX];
+};
+
+static void lock_path(const char *pin_dir, char *buf, size_t len)
+{
+	const char *base = strrchr(pin_dir, '/');
+
+	snprintf(buf, len, "%s/%s.lock", PS_LOCK_DIR, base ? base + 1 : pin_dir);
+}
+
+/* 0 held, 1 busy (said so), -1 error (said so). */
+static int lock_take(const char *pin_dir, const char *what, struct ps_lock *l)
+{
+	struct stat a, b;
+	char pid[32];
+	int n;
+
+	l->fd = -1;
+	lock_path(pin_dir, l->path, sizeof(l->path));
+	if (mkdir(PS_LOCK_DIR, 0700) && errno != EEXIST) {
+		ps_err("create %s for the attach lock: %s", PS_LOCK_DIR, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (l->fd < 0) {
+			ps_err("open lock %s: %s", l->path, strerror(errno));
+			return -1;
+		}
+		if (flock(l->fd, LOCK_EX | LOCK_NB)) {
+			int e = errno, tries = 0;
+
+			/* The holder writes its pid just after it took the lock. */
+			while ((n = pread(l->fd, pid, sizeof(pid) - 1, 0)) <= 0 && ++tries < 50)
+				usleep(1000);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			close(l->fd);
+			l->fd = -1;
+			if (e != EWOULDBLOCK) {
+				ps_err("lock %s: %s", l->path, strerror(e));
+				return -1;
+			}
+			ps_err("%s: another pktscope (pid %s) is attaching or detaching it right now: "
+			       "nothing changed; see 'pktscope status' once it is done", what,
+			       *pid ? pid : "?");
+			return 1;
+		}
+		if (!fstat(l->fd, &a) && !stat(l->path, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			break;
+		close(l->fd);	/* unlinked by the holder we waited for: take the new one */
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (ftruncate(l->fd, 0) || pwrite(l->fd, pid, n, 0) != n) {
+		/* the pid is only for the message of a loser: go on without */
+	}
+	return 0;
+}
+
+static void lock_release(struct ps_lock *l)
+{
+	if (l->fd < 0)
+		return;
+	unlink(l->path);
+	close(l->fd);
+	l->fd = -1;
+}
+
+/*
+ * Lock files left by attaches killed before they made their pin directory
+ * (or of pins removed by hand): nobody holds them and nothing is pinned
+ * under their name.  Unlinked while held, as lock_release() does.
+ */
+static void lock_stale_remove(void)
+{
+	char path[PATH_MAX], pin[PATH_MAX];
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+	int fd;
+
+	d = opendir(PS_LOCK_DIR);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".lock"))
+			continue;
+		snprintf(pin, sizeof(pin), "%s/%.*s", PS_PIN_ROOT, (int)(len - 5), de->d_name);
+		if (!access(pin, F_OK))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", PS_LOCK_DIR, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			unlink(path);
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* Is an attach or detach of this pin directory running now? */
+static bool lock_busy(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	bool busy = false;
+	int fd;
+
+	lock_path(pin_dir, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		busy = errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
+/* Write the meta map: the record of what is attached, kept current step by step. */
+static int meta_write(int fd, const struct ps_meta *m)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(fd, &key, m, 0) ? -errno : 0;
+}
 
 /* ---- TC ------------------------------------------------------------------- */
 
@@ -142,20 +363,31 @@ static void tc_detach(int ifindex, const struct ps_meta *m)
 		bpf_tc_hook_destroy(&hook);
 }
 
+/*
+ * Each filter is recorded in meta as intended (flag set, program id 0: "what
+ * sits in pktscope's slot") before it is attached and with its id right
+ * after, so a kill -9 at any point leaves a meta that detach can act on.
+ */
 static int tc_attach(struct tc_stats_bpf *skel, int ifindex, const char *ifname,
-		     struct ps_meta *m)
+		     struct ps_meta *m, int meta_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PS_TC_HANDLE, .priority = PS_TC_PRIO);
+	struct ps_meta intent;
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
-	if (!err)
+	if (!err) {
 		m->flags |= PS_META_CLSACT_OURS;
-	else if (err != -EEXIST) {
+		meta_write(meta_fd, m);
+		ps_failpoint("tc-clsact");
+	} else if (err != -EEXIST) {
 		ps_err("create clsact qdisc on %s: %s", ifname, strerror(-err));
 		return err;
 	}
+	intent = *m;
+	intent.flags |= PS_META_TC_IN;
+	meta_write(meta_fd, &intent);
 	opts.prog_fd = bpf_program__fd(skel->progs.ps_tc_in);
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
@@ -166,7 +398,12 @@ static int tc_attach(struct tc_stats_bpf *skel, int ifindex, const char *ifname,
 	}
 	m->flags |= PS_META_TC_IN;
 	m->tc_in_prog_id = opts.prog_id;
+	meta_write(meta_fd, m);
+	ps_failpoint("tc-ingress");
 
+	intent = *m;
+	intent.flags |= PS_META_TC_OUT;
+	meta_write(meta_fd, &intent);
 	hook.attach_point = BPF_TC_EGRESS;
 	opts.prog_fd = bpf_program__fd(skel->progs.ps_tc_out);
 	opts.prog_id = 0;
@@ -177,10 +414,13 @@ static int tc_attach(struct tc_stats_bpf *skel, int ifindex, const char *ifname,
 	}
 	m->flags |= PS_META_TC_OUT;
 	m->tc_out_prog_id = opts.prog_id;
+	meta_write(meta_fd, m);
+	ps_failpoint("tc-egress");
 	return 0;
 fail:
 	tc_detach(ifindex, m);
 	m->flags &= ~(PS_META_TC_IN | PS_META_TC_OUT | PS_META_CLSACT_OURS);
+	meta_write(meta_fd, m);
 	return err;
 }
 
@@ -192,12 +432,17 @@ static const char *mode_name(enum xdp_attach_mode mode)
 }
 
 static int xdp_attach(struct xdp_stats_bpf *skel, int ifindex, const char *ifname,
-		      enum xdp_attach_mode mode, struct ps_meta *m)
+		      enum xdp_attach_mode mode, struct ps_meta *m, int meta_fd)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj,
 			    .prog_name = "ps_xdp");
 	struct xdp_program *prog;
+	struct ps_meta intent = *m;
 	int err;
+
+	/* Intended, id 0: detach then looks for ps_xdp by name (see xdp_is_ours). */
+	intent.flags |= PS_META_XDP;
+	meta_write(meta_fd, &intent);
 
 	prog = xdp_program__create(&xopts);
 	err = libxdp_get_error(prog);
@@ -223,13 +468,24 @@ static int xdp_attach(struct xdp_stats_bpf *skel, int ifindex, const char *ifnam
 		       strerror(-err), mode == XDP_MODE_NATIVE ?
 		       " (the driver may not support native XDP: try --mode generic)" : "");
 		xdp_program__close(prog);
+		meta_write(meta_fd, m);
 		return err;
 	}
 	m->flags |= PS_META_XDP;
 	m->xdp_mode = mode == XDP_MODE_NATIVE ? PS_XDP_MODE_NATIVE : PS_XDP_MODE_GENERIC;
 	m->xdp_prog_id = xdp_program__id(prog);
 	xdp_program__close(prog);
+	meta_write(meta_fd, m);
+	ps_failpoint("xdp");
 	return 0;
+}
+
+/* Ours: the recorded id, or with id 0 (killed mid-attach) pktscope's ps_xdp by name. */
+static bool xdp_is_ours(struct xdp_program *p, const struct ps_meta *m)
+{
+	if (m->xdp_prog_id)
+		return xdp_program__id(p) == m->xdp_prog_id;
+	return !strcmp(xdp_program__name(p) ? xdp_program__name(p) : "", "ps_xdp");
 }
 
 /*
@@ -249,13 +505,13 @@ static int xdp_detach(int ifindex, const struct ps_meta *m)
 		return 0;	/* nothing attached any more */
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && xdp_program__id(p) == m->xdp_prog_id)
+		if (p && xdp_is_ours(p, m))
 			err = xdp_multiprog__detach(mp);
 		xdp_multiprog__close(mp);
 		return err;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
-		if (xdp_program__id(p) != m->xdp_prog_id)
+		if (!xdp_is_ours(p, m))
 			continue;
 		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
 		break;
@@ -275,7 +531,8 @@ static int pin_root_ok(bool create)
 		if (errno != ENOENT || !create)
 			return errno == ENOENT ? 0 : -1;
 		if (mkdir(PS_PIN_ROOT, 0700)) {
-			ps_err("create %s: %s", PS_PIN_ROOT, strerror(errno));
+			ps_err("create %s: %s%s", PS_PIN_ROOT, strerror(errno), errno == EROFS ?
+			       " (bpffs is mounted read-only: mount -o remount,rw " PS_BPFFS ")" : "");
 			return -1;
 		}
 		return 0;
@@ -335,12 +592,12 @@ int cmd_attach(int argc, char **argv)
 	struct attach_opts ao = { .mode = XDP_MODE_UNSPEC, .tcp_flows = 65536 };
 	struct tc_stats_bpf *tc = NULL;
 	struct xdp_stats_bpf *xdp = NULL;
-	struct ps_meta m = {};
+	struct ps_meta m = {}, old;
+	struct ps_lock lk = { .fd = -1 };
 	char dir[PATH_MAX], ifname[IF_NAMESIZE];
 	const char *iface;
 	uint64_t ino;
-	__u32 key = 0;
-	int c, ifindex, err, r;
+	int c, ifindex, err, r, meta_fd, rc = EXIT_RUNTIME;
 
 	while ((c = getopt_long(argc, argv, "m:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
 		switch (c) {
@@ -367,6 +624,9 @@ int cmd_attach(int argc, char **argv)
 				return EXIT_USAGE;
 		}
 	}
+	r = ps_failpoint_check();
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
 	if (ao.tcp && optind == argc)
 		return tcp_persist_attach_flows(ao.tcp_flows);
 	if (optind != argc - 1) {
@@ -389,29 +649,36 @@ int cmd_attach(int argc, char **argv)
 	    pin_root_ok(true))
 		return EXIT_RUNTIME;
 	ps_pin_dir(ino, ifindex, dir, sizeof(dir));
+	/* Held until the end: a concurrent attach or detach of iface exits 1 at once. */
+	r = lock_take(dir, iface, &lk);
+	if (r)
+		return EXIT_RUNTIME;
 
 	if (!access(dir, F_OK)) {
-		struct ps_pins old;
 		const char *st;
 
-		if (ps_pins_open(dir, &old))
-			return EXIT_RUNTIME;
-		st = live_state(&old.meta);
-		ps_pins_close(&old);
+		r = ps_meta_read(dir, &old, false);
+		if (r == -EPROTO || (r && r != -ENOENT) || (!r && ps_stats_check(dir, false)))
+			goto out_lock;
 		/*
 		 * Namespace inodes are reused once a namespace is gone, so pins
 		 * left by a deleted netns can carry this directory's name: pins
-		 * whose programs are no longer attached are stale, not ours.
+		 * whose programs are no longer attached are stale, not ours.  So
+		 * are the pins of an attach killed half-way (no meta, or meta
+		 * still flagged "attaching" while nobody holds the lock).
 		 */
+		st = r ? "pins without meta" : (old.flags & PS_META_ATTACHING) ?
+		     "partial" : live_state(&old);
 		if (!strcmp(st, "ok") && !ao.replace) {
 			ps_info("%s: pktscope is already attached (%s); nothing changed "
 				"(use --replace to attach anew)", iface, dir);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out_lock;
 		}
 		if (strcmp(st, "ok"))
 			ps_info("%s: removing stale pins in %s (%s)", iface, dir, st);
 		if (do_detach(dir, true))
-			return EXIT_RUNTIME;
+			goto out_lock;
 	}
 
 	/* The TC object creates the maps; XDP reuses them. */
@@ -419,7 +686,7 @@ int cmd_attach(int argc, char **argv)
 	if (!tc) {
 		err = -errno;
 		ps_err("open TC program: %s", strerror(-err));
-		return EXIT_RUNTIME;
+		goto out_lock;
 	}
 	if (ao.rtt) {
 		tc->rodata->ps_rtt_on = 1;
@@ -435,6 +702,8 @@ int cmd_attach(int argc, char **argv)
 		ps_err("load TC program: %s (run with -v for the verifier log)", strerror(-err));
 		goto out_tc;
 	}
+	ps_failpoint("load");
+	meta_fd = bpf_map__fd(tc->maps.ps_meta);
 	if_indextoname(ifindex, ifname);
 	m.magic = PS_MAGIC;
 	m.layout_version = PS_LAYOUT_VERSION;
@@ -444,26 +713,31 @@ int cmd_attach(int argc, char **argv)
 	m.tc_handle = PS_TC_HANDLE;
 	m.tc_priority = PS_TC_PRIO;
 	m.attach_time = time(NULL);
+	m.flags = PS_META_ATTACHING;
 	snprintf(m.ifname, sizeof(m.ifname), "%s", ifname);
-
 	/*
-	 * Pin first, under a directory only we create: a concurrent attach of
-	 * the same interface loses the mkdir race and stops here.
+	 * Meta is written before it is pinned and pinned first, so that every
+	 * pin directory with more than nothing in it says whose it is and
+	 * that it is unfinished.  Kernel attachments come only after all pins:
+	 * a refused pin (read-only bpffs) leaves nothing attached.
 	 */
-	if (mkdir(dir, 0700)) {
-		err = -errno;
-		if (err == -EEXIST)
-			ps_info("%s: pktscope is already attached (%s); nothing changed", iface, dir);
-		else
-			ps_err("create %s: %s", dir, strerror(-err));
+	err = meta_write(meta_fd, &m);
+	if (err) {
+		ps_err("write the meta map: %s", strerror(-err));
 		goto out_tc;
 	}
-	if (ps_pin_fd(bpf_map__fd(tc->maps.ps_stats), dir, "stats") ||
-	    ps_pin_fd(bpf_map__fd(tc->maps.ps_meta), dir, "meta") ||
+	if (mkdir(dir, 0700)) {
+		err = -errno;
+		ps_err("create %s: %s%s", dir, strerror(-err), err == -EROFS ?
+		       " (bpffs is mounted read-only: mount -o remount,rw " PS_BPFFS ")" : "");
+		goto out_tc;
+	}
+	ps_failpoint("mkdir");
+	if (ps_pin_fd(meta_fd, dir, "meta") ||
+	    ps_pin_fd(bpf_map__fd(tc->maps.ps_stats), dir, "stats") ||
 	    ps_pin_fd(bpf_map__fd(tc->maps.ps_rules), dir, "filter_rules") ||
 	    ps_pin_fd(bpf_map__fd(tc->maps.ps_fctl), dir, "filter_ctl") ||
 	    ps_pin_fd(bpf_map__fd(tc->maps.ps_fstats), dir, "filter_stats")) {
-		err = -1;
 		goto out_pins;
 	}
 	if (ao.rtt &&
@@ -473,11 +747,8 @@ int cmd_attach(int argc, char **argv)
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ctrs), dir, "rtt_counters") ||
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ctl), dir, "rtt_ctl") ||
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_events), dir, "rtt_events"))) {
-		err = -1;
 		goto out_pins;
 	}
-	/* Meta is complete only at the end; until then status shows no flags. */
-	bpf_map_update_elem(bpf_map__fd(tc->maps.ps_meta), &key, &m, 0);
 
 	if (!ao.no_xdp) {
 		xdp = xdp_stats_bpf__open();
@@ -503,20 +774,22 @@ int cmd_attach(int argc, char **argv)
 			goto out_pins;
 		}
 		xdp->rodata->ps_rtt_on = ao.rtt;
-		err = xdp_attach(xdp, ifindex, iface, ao.mode, &m);
+		err = xdp_attach(xdp, ifindex, iface, ao.mode, &m, meta_fd);
 		if (err)
 			goto out_pins;
 	}
 	if (!ao.no_tc) {
-		err = tc_attach(tc, ifindex, iface, &m);
+		err = tc_attach(tc, ifindex, iface, &m, meta_fd);
 		if (err)
 			goto out_xdp;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(tc->maps.ps_meta), &key, &m, 0)) {
-		err = -errno;
+	m.flags &= ~PS_META_ATTACHING;
+	err = meta_write(meta_fd, &m);
+	if (err) {
 		ps_err("write %s/meta: %s", dir, strerror(-err));
 		goto out_tcdet;
 	}
+	ps_failpoint("meta");
 
 	out_obj_open(NULL);
 	out_str("iface", "attached to %s", iface);
@@ -537,9 +810,11 @@ int cmd_attach(int argc, char **argv)
 		r = tcp_persist_attach_flows(ao.tcp_flows);
 		if (r) {
 			do_detach(dir, true);
+			lock_release(&lk);
 			return r;
 		}
 	}
+	lock_release(&lk);
 	return EXIT_OK;
 
 out_tcdet:
@@ -551,80 +826,239 @@ out_pins:
 out_tc:
 	xdp_stats_bpf__destroy(xdp);
 	tc_stats_bpf__destroy(tc);
-	return EXIT_RUNTIME;
+out_lock:
+	lock_release(&lk);
+	return rc;
 }
 
 /* ---- detach ------------------------------------------------------------------ */
 
 /*
- * Detach what the pins in dir describe.  The interface is looked up in the
- * namespace recorded in the meta map; when the namespace or the interface is
- * gone, so are the attachments, and only the pins are left to remove.
+ * The network namespace of inode ino, opened: by its /run/netns name, else
+ * through any process that lives in it (an unnamed namespace is not gone).
+ * -1 when nothing holds it any more.
+ */
+static int netns_open_ino(uint64_t ino)
+{
+	char path[PATH_MAX], name[64];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	ps_netns_name(ino, name, sizeof(name));
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	d = opendir("/proc");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st) || st.st_ino != ino)
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			break;
+	}
+	closedir(d);
+	return fd;
+}
+
+/*
+ * A namespace held only by a bind mount in another mount namespace has no
+ * name here and no process: it looks gone but is not.  Its interface, and so
+ * pktscope's programs on it, would then still exist: a recorded program id
+ * that still resolves to a program means "alive, out of sight".
+ */
+static bool progs_alive(const struct ps_meta *m)
+{
+	__u32 ids[3] = { m->xdp_prog_id, m->tc_in_prog_id, m->tc_out_prog_id };
+	int i, fd;
+
+	for (i = 0; i < 3; i++) {
+		if (!ids[i])
+			continue;
+		fd = bpf_prog_get_fd_by_id(ids[i]);
+		if (fd >= 0) {
+			close(fd);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Run fn(m) inside the namespace the meta names.  Returns fn's result, or
+ * "netns gone" when no process and no name holds that namespace.
+ */
+static const char *in_netns(const struct ps_meta *m, uint64_t cur,
+			    const char *(*fn)(const struct ps_meta *m))
+{
+	const char *st = "netns gone";
+	int nsfd, oldns;
+
+	if (m->netns_ino == cur)
+		return fn(m);
+	nsfd = netns_open_ino(m->netns_ino);
+	if (nsfd < 0)
+		return progs_alive(m) ? "netns not visible" : st;
+	oldns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (oldns >= 0 && !setns(nsfd, CLONE_NEWNET)) {
+		st = fn(m);
+		if (setns(oldns, CLONE_NEWNET))
+			ps_warn("return to the original netns: %s", strerror(errno));
+	}
+	if (oldns >= 0)
+		close(oldns);
+	close(nsfd);
+	return st;
+}
+
+static int detach_err;
+
+/* Detach what m records from its interface; run inside its netns. */
+static const char *detach_in_ns(const struct ps_meta *m)
+{
+	char ifname[IF_NAMESIZE];
+	int err;
+
+	if (!if_indextoname(m->ifindex, ifname))
+		return "interface gone";
+	err = xdp_detach(m->ifindex, m);
+	if (err) {
+		ps_warn("detach XDP from %s: %s", m->ifname, strerror(-err));
+		detach_err = err;
+	}
+	tc_detach(m->ifindex, m);
+	return "ok";
+}
+
+/*
+ * Detach what the pins in dir describe, then remove them.  The interface is
+ * looked up in the namespace recorded in the meta map; when the namespace or
+ * the interface is gone, so are the attachments, and only the pins are left
+ * to remove.  A directory without a meta pin holds nothing attached (meta is
+ * pinned before anything is attached); one of another layout is left alone.
  */
 static int do_detach(const char *dir, bool quiet)
 {
-	struct ps_pins p;
+	struct ps_meta m;
+	const char *st;
 	uint64_t cur;
-	char path[PATH_MAX], name[64];
-	int oldns = -1, nsfd = -1, err = 0;
-	bool iface_ok = false;
+	int r;
 
-	if (ps_pins_open(dir, &p))
+	r = ps_meta_read(dir, &m, true);
+	if (r == -ENOENT) {
+		ps_unpin_all(dir);
+		if (!quiet)
+			ps_info("removed %s (pins of an interrupted attach; nothing was attached)",
+				dir);
+		return 0;
+	}
+	if (r)
+		return ps_meta_read(dir, &m, false) ? -1 : 0;	/* says why, once */
+	if (ps_stats_check(dir, false))
 		return -1;
-	ps_netns_ino(&cur);
-	if (p.meta.netns_ino != cur) {
-		/* Find the namespace by its inode among the named ones. */
-		ps_netns_name(p.meta.netns_ino, name, sizeof(name));
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-		nsfd = open(path, O_RDONLY | O_CLOEXEC);
-		oldns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (nsfd >= 0 && oldns >= 0 && !setns(nsfd, CLONE_NEWNET))
-			iface_ok = true;
-	} else {
-		iface_ok = true;
+	if (ps_netns_ino(&cur))
+		return -1;
+	detach_err = 0;
+	st = in_netns(&m, cur, detach_in_ns);
+	if (!strcmp(st, "netns not visible")) {
+		ps_err("%s: cannot enter netns %llu, where %s is still attached (no name in "
+		       "/run/netns, no process in it seen from here): run the detach inside that "
+		       "netns; pins kept", dir, (unsigned long long)m.netns_ino, m.ifname);
+		return -1;
 	}
-	if (iface_ok) {
-		char ifname[IF_NAMESIZE];
-
-		iface_ok = if_indextoname(p.meta.ifindex, ifname) != NULL;
-	}
-	if (iface_ok) {
-		err = xdp_detach(p.meta.ifindex, &p.meta);
-		if (err)
-			ps_warn("detach XDP from %s: %s", p.meta.ifname, strerror(-err));
-		tc_detach(p.meta.ifindex, &p.meta);
-	}
-	if (oldns >= 0) {
-		if (setns(oldns, CLONE_NEWNET))
-			ps_warn("return to the original netns: %s", strerror(errno));
-		close(oldns);
-	}
-	if (nsfd >= 0)
-		close(nsfd);
-	ps_pins_close(&p);
 	ps_unpin_all(dir);
+	if (!access(dir, F_OK)) {
+		ps_err("remove %s: %s", dir, strerror(errno));
+		return -1;
+	}
 	if (!quiet)
-		ps_info("detached from %s%s", p.meta.ifname,
-			iface_ok ? "" : " (interface or netns already gone; pins removed)");
-	return err ? -1 : 0;
+		ps_info("detached from %s%s%s", m.ifname, strcmp(st, "ok") ? " (" : "",
+			strcmp(st, "ok") ? (!strcmp(st, "netns gone") ?
+			"netns already gone; pins removed)" : "interface already gone; pins removed)")
+			: "");
+	return detach_err ? -1 : 0;
 }
+
+/*
+ * do_detach under the interface's lock: 0 done, -1 failed, 1 another
+ * pktscope holds the lock (all said), 2 no pin directory (nothing said).
+ * The lock is taken even then: it removes the lock file an attach killed
+ * before its mkdir left behind.
+ */
+static int detach_locked(const char *dir, const char *what, bool quiet)
+{
+	struct ps_lock lk;
+	int r;
+
+	r = lock_take(dir, what, &lk);
+	if (r)
+		return r;
+	r = access(dir, F_OK) ? 2 : do_detach(dir, quiet);
+	lock_release(&lk);
+	return r;
+}
+
+static const char *pin_state(const char *dir, uint64_t cur, struct ps_meta *m, bool *have_meta);
+
+/*
+ * TCP and drop probes (tcp-/drops-<netns>) are pinned links: a link pin is
+ * what keeps a program attached.  An attach --tcp or drops --persist attach
+ * killed before its last link pin leaves fewer links than it makes (tcp.c
+ * PERSIST_PROGS: 5 tracepoints; drops.c: 3), and the programs of the others
+ * went with its process.  Returns the number of link pins; *want what a
+ * whole attach pins.
+ */
+static int probe_links(const char *name, const char *dir, int *want)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	*want = !strncmp(name, "tcp-", 4) ? 5 : 3;
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, "link_", 5);
+	closedir(d);
+	return n;
+}
+
+#define DETACH_HELP							\
+	"  -a, --all       every attachment, in every netns\n"		\
+	"  --stale         every attachment that is not whole: interface or netns\n" \
+	"                  gone, a program gone, an interrupted attach\n"	\
+	"  --tcp           the TCP probes of this netns (with or without IFACE)\n" \
+	"IFACE may also be the recorded name of an interface of this netns that\n" \
+	"no longer exists.\n"
 
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "stale", no_argument, NULL, 'S' },
 		{ "tcp", no_argument, NULL, 'P' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	char dir[PATH_MAX];
 	uint64_t ino;
-	bool all = false, tcp = false;
+	bool all = false, stale = false, tcp = false;
 	int c, r, ifindex, rc = EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "a" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
 		if (c == 'a') {
 			all = true;
+			continue;
+		}
+		if (c == 'S') {
+			stale = true;
 			continue;
 		}
 		if (c == 'P') {
@@ -633,54 +1067,121 @@ int cmd_detach(int argc, char **argv)
 		}
 		r = ps_common_opt(c, optarg);
 		if (r > 0) {
-			ps_cmd_help("detach", "  -a, --all       every attachment, in every netns\n"
-				    "  --tcp           the TCP probes of this netns (with or without IFACE)\n");
+			ps_cmd_help("detach", DETACH_HELP);
 			return EXIT_OK;
 		}
 		if (r < 0)
 			return EXIT_USAGE;
 	}
+	if (all && stale) {
+		ps_err("--all and --stale exclude each other: --all already takes the stale ones");
+		return EXIT_USAGE;
+	}
+	all = all || stale;
 	if (tcp && !all && optind == argc)
 		return tcp_persist_detach();
 	if (all ? optind != argc : optind != argc - 1) {
-		ps_err("detach takes one interface, or --all: pktscope detach IFACE");
+		ps_err("detach takes one interface, or --all or --stale: pktscope detach IFACE");
 		return EXIT_USAGE;
 	}
 	if (all) {
 		struct dirent *de;
+		uint64_t cur;
 		DIR *d;
 
-		if (ps_need_root("detach") || ps_mount_bpffs())
+		if (ps_need_root("detach") || ps_mount_bpffs() || ps_netns_ino(&cur))
 			return EXIT_RUNTIME;
 		d = opendir(PS_PIN_ROOT);
 		if (!d)
 			return EXIT_OK;
 		while ((de = readdir(d))) {
+			struct ps_meta m;
+			bool have;
+
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, de->d_name);
 			if (!strncmp(de->d_name, "tcp-", 4) || !strncmp(de->d_name, "drops-", 6)) {
-				/* Pinned links: unpinning the last reference detaches. */
-				ps_unpin_all(dir);
+				int want, nl = probe_links(de->d_name, dir, &want);
+
+				struct stat st;
+
+				/*
+				 * Pinned links: unpinning the last reference detaches.
+				 * attach --tcp and drops --persist attach take no lock:
+				 * a directory changed in the last 10 s may be one that
+				 * is being pinned right now, and is left for later.
+				 */
+				if (stale && !stat(dir, &st) && time(NULL) - st.st_mtime < 10)
+					continue;
+				if (!stale || nl != want) {
+					ps_unpin_all(dir);
+					if (stale)
+						ps_info("removed %s (%d of %d probe links: an interrupted "
+							"attach)", dir, nl, want);
+				}
 				continue;
 			}
-			if (do_detach(dir, false))
+			if (stale) {
+				const char *st = pin_state(dir, cur, &m, &have);
+
+				/*
+				 * busy: being attached right now; not visible: alive
+				 * in a netns out of our sight.  Neither is stale.
+				 */
+				if (!strcmp(st, "ok") || !strcmp(st, "busy") ||
+				    !strcmp(st, "netns not visible"))
+					continue;
+			}
+			r = detach_locked(dir, de->d_name, false);
+			if (r == -1 || r == 1)
 				rc = EXIT_RUNTIME;
 		}
 		closedir(d);
+		if (stale)
+			lock_stale_remove();
 		return rc;
+	}
+	if (ps_need_root("detach") || ps_mount_bpffs() || ps_netns_ino(&ino))
+		return EXIT_RUNTIME;
+	if (strlen(argv[optind]) < IF_NAMESIZE && !if_nametoindex(argv[optind])) {
+		/*
+		 * An interface deleted under its attachment: find the pins of
+		 * this netns that recorded that name.
+		 */
+		struct dirent **ents = NULL;
+		int i, n, found = 0;
+		char pre[32];
+
+		snprintf(pre, sizeof(pre), "%llu-", (unsigned long long)ino);
+		n = scandir(PS_PIN_ROOT, &ents, NULL, alphasort);
+		for (i = 0; i < n; i++) {
+			struct ps_meta m;
+
+			snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, ents[i]->d_name);
+			if (!strncmp(ents[i]->d_name, pre, strlen(pre)) &&
+			    !ps_meta_read(dir, &m, true) && !strcmp(m.ifname, argv[optind])) {
+				found++;
+				r = detach_locked(dir, argv[optind], false);
+				if (r == -1 || r == 1)
+					rc = EXIT_RUNTIME;
+			}
+			free(ents[i]);
+		}
+		free(ents);
+		if (found)
+			return rc;
 	}
 	if (parse_ifindex(argv[optind], &ifindex))
 		return EXIT_USAGE;
-	if (ps_need_root("detach") || ps_mount_bpffs() || ps_netns_ino(&ino))
-		return EXIT_RUNTIME;
 	ps_pin_dir(ino, ifindex, dir, sizeof(dir));
-	if (access(dir, F_OK)) {
+	r = detach_locked(dir, argv[optind], false);
+	if (r > 1) {
 		ps_err("%s has no pktscope attached (no %s): see 'pktscope status'",
 		       argv[optind], dir);
 		return EXIT_RUNTIME;
 	}
-	rc = do_detach(dir, false) ? EXIT_RUNTIME : EXIT_OK;
+	rc = r ? EXIT_RUNTIME : EXIT_OK;
 	if (tcp && rc == EXIT_OK)
 		rc = tcp_persist_detach();
 	return rc;
@@ -698,6 +1199,8 @@ static const char *live_state(const struct ps_meta *m)
 
 	if (!if_indextoname(m->ifindex, ifname))
 		return "interface gone";
+	if (m->flags & PS_META_ATTACHING)
+		return "partial";
 	if ((m->flags & PS_META_TC_IN) &&
 	    tc_prog_at(m->ifindex, BPF_TC_INGRESS) != m->tc_in_prog_id)
 		return "tc program gone";
@@ -711,40 +1214,63 @@ static const char *live_state(const struct ps_meta *m)
 		return "xdp program gone";
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		found = p && xdp_program__id(p) == m->xdp_prog_id;
+		found = p && xdp_is_ours(p, m);
 	} else {
 		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
 		     p = xdp_multiprog__next_prog(p, mp))
-			found = xdp_program__id(p) == m->xdp_prog_id;
+			found = xdp_is_ours(p, m);
 	}
 	xdp_multiprog__close(mp);
 	return found ? "ok" : "xdp program gone";
 }
 
-static const char *state_in_netns(const struct ps_meta *m, uint64_t cur, char *nsname,
-				  size_t len)
+/*
+ * The state of one pin directory, one of: ok, busy (an attach or detach
+ * holds its lock), partial (an attach was killed: meta still says
+ * "attaching"), pins only (no meta: killed right after its mkdir),
+ * interface gone, netns gone, xdp program gone, tc program gone, or
+ * "other layout" (made by another pktscope version: refused, never read).
+ */
+static const char *pin_state(const char *dir, uint64_t cur, struct ps_meta *m, bool *have_meta)
 {
-	char path[PATH_MAX];
-	const char *st = "netns gone";
-	int nsfd, oldns;
+	int r;
 
-	ps_netns_name(m->netns_ino, nsname, len);
-	if (m->netns_ino == cur)
-		return live_state(m);
-	snprintf(path, sizeof(path), "/run/netns/%s", nsname);
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return st;
-	oldns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (oldns >= 0 && !setns(nsfd, CLONE_NEWNET)) {
-		st = live_state(m);
-		if (setns(oldns, CLONE_NEWNET))
-			ps_warn("return to the original netns: %s", strerror(errno));
+	*have_meta = false;
+	if (lock_busy(dir)) {
+		/* what it holds so far, for the ID columns */
+		*have_meta = !ps_meta_read(dir, m, true);
+		return "busy";
 	}
-	if (oldns >= 0)
-		close(oldns);
-	close(nsfd);
-	return st;
+	r = ps_meta_read(dir, m, true);
+	if (r == -ENOENT)
+		return "pins only";
+	if (r || ps_stats_check(dir, true))
+		return "other layout";
+	*have_meta = true;
+	return in_netns(m, cur, live_state);
+}
+
+/* What to do about a state, for the line under the table. */
+static const char *state_action(const char *st)
+{
+	if (!strcmp(st, "busy"))
+		return "an attach or detach is running; look again when it is done";
+	if (!strcmp(st, "partial"))
+		return "an attach was interrupted and left what the XDP/TC IDs show attached: "
+		       "'pktscope detach IFACE' removes it, 'pktscope attach IFACE' makes it whole";
+	if (!strcmp(st, "pins only"))
+		return "an attach was interrupted before anything was attached: "
+		       "'pktscope detach IFACE' or 'pktscope detach --stale' removes the pins";
+	if (!strcmp(st, "other layout"))
+		return "pinned by another pktscope version: detach it with that version";
+	if (!strcmp(st, "netns not visible"))
+		return "its programs are still attached in a netns this pktscope cannot enter "
+		       "(no name in /run/netns): detach it from inside that netns";
+	if (!strcmp(st, "interface gone") || !strcmp(st, "netns gone"))
+		return "the programs went with it; 'pktscope detach --stale' (or detach IFACE in "
+		       "its netns) removes the pins";
+	return "a program was removed by someone else: 'pktscope attach --replace IFACE' or "
+	       "'pktscope detach IFACE'";
 }
 
 int cmd_status(int argc, char **argv)
@@ -754,8 +1280,9 @@ int cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dirent **ents = NULL;
+	char notes[8][512];
 	uint64_t cur;
-	int c, r, i, n, shown = 0;
+	int c, r, i, n, shown = 0, nnotes = 0;
 
 	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
 		r = ps_common_opt(c, optarg);
@@ -780,9 +1307,10 @@ int cmd_status(int argc, char **argv)
 	out_text("%-12s %-8s %-12s %-8s %-8s %-9s %-9s %-16s %s\n", "IFACE", "IFINDEX", "NETNS",
 		 "XDP", "XDP_ID", "TC_IN_ID", "TC_OUT_ID", "STATE", "PIN_DIR");
 	for (i = 0; i < n; i++) {
-		char dir[PATH_MAX], nsname[64];
-		struct ps_pins p;
+		char dir[PATH_MAX], nsname[64], ifx[16] = "?";
+		struct ps_meta m;
 		const char *st;
+		bool have;
 
 		/*
 		 * TCP and drop probe pins (tcp-/drops-<netns>) are not interface
@@ -792,33 +1320,84 @@ int cmd_status(int argc, char **argv)
 		    !strncmp(ents[i]->d_name, "drops-", 6))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, ents[i]->d_name);
-		if (ps_pins_open(dir, &p))
+		st = pin_state(dir, cur, &m, &have);
+		if (!strcmp(st, "other layout")) {
+			/* its one line, as before */
+			if (!ps_meta_read(dir, &m, false))
+				ps_stats_check(dir, false);
 			continue;
-		st = state_in_netns(&p.meta, cur, nsname, sizeof(nsname));
+		}
+		if (!have) {
+			/* No meta to read: what the directory's name says. */
+			const char *dash = strchr(ents[i]->d_name, '-');
+
+			memset(&m, 0, sizeof(m));
+			m.netns_ino = strtoull(ents[i]->d_name, NULL, 10);
+			m.ifindex = dash ? strtoul(dash + 1, NULL, 10) : 0;
+			snprintf(m.ifname, sizeof(m.ifname), "?");
+		}
+		snprintf(ifx, sizeof(ifx), "%u", m.ifindex);
+		ps_netns_name(m.netns_ino, nsname, sizeof(nsname));
 		out_obj_open(NULL);
-		out_str("iface", "%-12s ", p.meta.ifname);
-		out_u64("ifindex", "%-8llu ", p.meta.ifindex);
+		out_str("iface", "%-12s ", m.ifname);
+		out_u64("ifindex", "%-8llu ", m.ifindex);
 		out_str("netns", "%-12s ", nsname);
-		out_u64("netns_ino", NULL, p.meta.netns_ino);
-		out_str("xdp_mode", "%-8s ",
-			ps_xdp_mode_names[p.meta.xdp_mode < 3 ? p.meta.xdp_mode : 0]);
-		out_u64("xdp_prog_id", "%-8llu ", p.meta.xdp_prog_id);
-		out_u64("tc_ingress_prog_id", "%-9llu ", p.meta.tc_in_prog_id);
-		out_u64("tc_egress_prog_id", "%-9llu ", p.meta.tc_out_prog_id);
+		out_u64("netns_ino", NULL, m.netns_ino);
+		out_str("xdp_mode", "%-8s ", ps_xdp_mode_names[m.xdp_mode < 3 ? m.xdp_mode : 0]);
+		out_u64("xdp_prog_id", "%-8llu ", m.xdp_prog_id);
+		out_u64("tc_ingress_prog_id", "%-9llu ", m.tc_in_prog_id);
+		out_u64("tc_egress_prog_id", "%-9llu ", m.tc_out_prog_id);
 		out_str("state", "%-16s ", st);
 		out_str("pin_dir", "%s\n", dir);
-		out_u64("attach_time", NULL, p.meta.attach_time);
+		out_u64("attach_time", NULL, m.attach_time);
+		if (strcmp(st, "ok"))
+			out_str("action", NULL, state_action(st));
 		out_obj_close();
-		ps_pins_close(&p);
+		if (strcmp(st, "ok") && nnotes < 8)
+			snprintf(notes[nnotes++], sizeof(notes[0]), "%s (ifindex %s, netns %s): %s: %s",
+				 m.ifname, ifx, nsname, st, state_action(st));
 		shown++;
 	}
-	for (i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
+	out_arr_close();
+	/* TCP and drop probes: listed in JSON; in text only when not whole. */
+	out_arr_open("probes");
+	for (i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char dir[PATH_MAX], nsname[64];
+		uint64_t ino;
+		int want, nl;
+
+		if (strncmp(name, "tcp-", 4) && strncmp(name, "drops-", 6))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", PS_PIN_ROOT, name);
+		nl = probe_links(name, dir, &want);
+		ino = strtoull(strchr(name, '-') + 1, NULL, 10);
+		ps_netns_name(ino, nsname, sizeof(nsname));
+		out_obj_open(NULL);
+		out_str("kind", NULL, name[0] == 't' ? "tcp" : "drops");
+		out_str("netns", NULL, nsname);
+		out_u64("netns_ino", NULL, ino);
+		out_u64("links", NULL, nl);
+		out_u64("links_expected", NULL, want);
+		out_str("state", NULL, nl == want ? "ok" : nl ? "partial" : "pins without programs");
+		out_str("pin_dir", NULL, dir);
+		out_obj_close();
+		if (nl != want && nnotes < 8)
+			snprintf(notes[nnotes++], sizeof(notes[0]), "%s probes (netns %s): %d of %d "
+				 "links pinned (an attach was interrupted): '%s' in that netns or "
+				 "'pktscope detach --stale' removes them", name[0] == 't' ? "TCP" :
+				 "kernel drop", nsname, nl, want, name[0] == 't' ?
+				 "pktscope detach --tcp" : "pktscope drops --persist detach");
+	}
 	out_arr_close();
 	out_obj_close();
 	if (!shown)
 		out_text("(pktscope is not attached anywhere)\n");
+	for (i = 0; i < nnotes; i++)
+		out_text("%s\n", notes[i]);
 	out_doc_end();
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
 	return EXIT_OK;
 }

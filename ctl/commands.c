@@ -11,7 +11,7 @@
 const struct ps_cmd ps_cmds[] = {
 	{ "attach", cmd_attach, "IFACE [--mode native|generic|auto] [--no-xdp] [--no-tc] [--replace] [--tcp], or --tcp",
 	  "load and attach the XDP and TC accounting programs to IFACE, pin them, exit" },
-	{ "detach", cmd_detach, "IFACE [--tcp] | --tcp | --all",
+	{ "detach", cmd_detach, "IFACE [--tcp] | --tcp | --all | --stale",
 	  "remove pktscope's programs, clsact filters and pins from IFACE" },
 	{ "status", cmd_status, "",
 	  "list every interface pktscope is attached to, in every network namespace" },

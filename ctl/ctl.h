@@ -106,6 +106,18 @@ int ps_pins_open_iface(const char *ifname, struct ps_pins *p);
 int ps_read_counters(int stats_fd, struct ps_counters out[PS_DIR_MAX]);
 int ps_pin_fd(int fd, const char *dir, const char *name);	/* mode 0600 */
 void ps_unpin_all(const char *dir);	/* every pin in dir, then dir */
+/* 0, -ENOENT (no meta pin), -EPROTO (another layout: refused), -errno. */
+int ps_meta_read(const char *dir, struct ps_meta *m, bool quiet);
+int ps_stats_check(const char *dir, bool quiet);	/* 0, or -EPROTO: another layout */
+/*
+ * Fault injection (ctl/attach.c): PKTSCOPE_FAILPOINT=STEP kills pktscope with
+ * SIGKILL right after that step of an attach; PKTSCOPE_FAILPOINT=list names them.
+ */
+void ps_failpoint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ps_failpoint_check(void);	/* 0 go on, 1 listed (exit 0), -1 unknown name (exit 2) */
+/* The daemon's reference to bpffs (ctl/pins.c): re-pins if it was unmounted. */
+void ps_bpffs_hold(void);
+void ps_bpffs_check(void);
 
 /* Per-CPU map values: sum an array of nr_cpus values of size sz (8-aligned). */
 int ps_ncpus(void);

@@ -665,6 +665,7 @@ int ps_metrics_write(FILE *f, bool openmetrics, const struct ps_metrics_info *in
 	double t0 = ps_now();
 	char b[32];
 
+	ps_bpffs_check();	/* bpffs unmounted under the daemon: re-pin first */
 	n = scandir(PS_PIN_ROOT, &ents, NULL, alphasort);
 	if (n > 0) {
 		a = calloc(n, sizeof(*a));

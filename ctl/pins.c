@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,84 @@ void ps_pins_close(struct ps_pins *p)
 }
 
 /*
+ * Read and check the meta map of a pin directory: 0, -ENOENT when there is
+ * no meta pin (an attach killed right after its mkdir), -EPROTO when it was
+ * written by another layout (refused with a message unless quiet, never read
+ * further), another -errno when the kernel refused.
+ */
+int ps_meta_read(const char *dir, struct ps_meta *m, bool quiet)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key = 0;
+	char path[PATH_MAX + 16];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/meta", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		if (!quiet)
+			ps_err("open pinned map %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.value_size != sizeof(struct ps_meta)) {
+		if (!quiet)
+			ps_err("pinned map %s has value size %u, this build expects %zu: it was "
+			       "made by another pktscope version; detach it with that version, or "
+			       "remove %s", path, info.value_size, sizeof(struct ps_meta), dir);
+		err = -EPROTO;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, &key, m)) {
+		err = -errno;
+		if (!quiet)
+			ps_err("read %s: %s", path, strerror(-err));
+		goto out;
+	}
+	if (m->magic != PS_MAGIC || m->layout_version != PS_LAYOUT_VERSION ||
+	    m->counters_size != sizeof(struct ps_counters)) {
+		if (!quiet)
+			ps_err("pinned maps in %s have layout version %u (counters %u bytes), this "
+			       "build reads version %u (%zu bytes): detach with the pktscope that "
+			       "attached them, or remove %s", dir, m->layout_version,
+			       m->counters_size, PS_LAYOUT_VERSION, sizeof(struct ps_counters), dir);
+		err = -EPROTO;
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/*
+ * The stats map of dir, when pinned, must have this build's value size and
+ * entries: 0 (also when not pinned yet: an attach killed before it), or
+ * -EPROTO, said unless quiet.
+ */
+int ps_stats_check(const char *dir, bool quiet)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 16];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.value_size != sizeof(struct ps_counters) || info.max_entries != PS_DIR_MAX) {
+		if (!quiet)
+			ps_err("pinned map %s has value size %u and %u entries, this build expects "
+			       "%zu and %d: remove %s", path, info.value_size, info.max_entries,
+			       sizeof(struct ps_counters), PS_DIR_MAX, dir);
+		err = -EPROTO;
+	}
+	close(fd);
+	return err;
+}
+
+/*
  * Open a pin directory and check the layout recorded in its meta map and the
  * kernel's idea of the stats map value size against this build.  A layout we
  * do not know is refused with a message, never read.
@@ -41,36 +120,25 @@ void ps_pins_close(struct ps_pins *p)
 int ps_pins_open(const char *dir, struct ps_pins *p)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), key = 0;
+	__u32 len = sizeof(info);
 	char path[PATH_MAX + 16];
 
 	memset(p, 0, sizeof(*p));
 	p->stats_fd = p->meta_fd = -1;
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 
+	if (ps_meta_read(dir, &p->meta, false))
+		goto err;
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	p->meta_fd = bpf_obj_get(path);
 	if (p->meta_fd < 0) {
 		ps_err("open pinned map %s: %s", path, strerror(errno));
 		goto err;
 	}
-	if (bpf_obj_get_info_by_fd(p->meta_fd, &info, &len) ||
-	    info.value_size != sizeof(struct ps_meta)) {
-		ps_err("pinned map %s has value size %u, this build expects %zu: it was made "
-		       "by another pktscope version; detach it with that version, or remove %s",
-		       path, info.value_size, sizeof(struct ps_meta), dir);
-		goto err;
-	}
-	if (bpf_map_lookup_elem(p->meta_fd, &key, &p->meta)) {
-		ps_err("read %s: %s", path, strerror(errno));
-		goto err;
-	}
-	if (p->meta.magic != PS_MAGIC || p->meta.layout_version != PS_LAYOUT_VERSION ||
-	    p->meta.counters_size != sizeof(struct ps_counters)) {
-		ps_err("pinned maps in %s have layout version %u (counters %u bytes), this build "
-		       "reads version %u (%zu bytes): detach with the pktscope that attached them, "
-		       "or remove %s", dir, p->meta.layout_version, p->meta.counters_size,
-		       PS_LAYOUT_VERSION, sizeof(struct ps_counters), dir);
+	if (p->meta.flags & PS_META_ATTACHING) {
+		ps_err("%s holds an unfinished attachment of %s (an attach was interrupted): run "
+		       "'pktscope detach %s' or 'pktscope attach %s'", dir, p->meta.ifname,
+		       p->meta.ifname, p->meta.ifname);
 		goto err;
 	}
 
@@ -170,10 +238,12 @@ int ps_pin_fd(int fd, const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (bpf_obj_pin(fd, path)) {
-		ps_err("pin %s: %s", path, strerror(errno));
+		ps_err("pin %s: %s%s", path, strerror(errno), errno == EROFS ?
+		       " (bpffs is mounted read-only: mount -o remount,rw " PS_BPFFS ")" : "");
 		return -1;
 	}
 	chmod(path, 0600);
+	ps_failpoint("pin-%s", name);
 	return 0;
 }
 
@@ -198,4 +268,130 @@ void ps_unpin_all(const char *dir)
 		closedir(d);
 	}
 	rmdir(dir);
+}
+
+/* ---- the daemon's reference to bpffs ------------------------------------------- */
+/*
+ * Once attach has exited, the pins are the only handle on an attachment: if
+ * bpffs is unmounted, or another instance mounted over it, every later
+ * pktscope finds nothing, and the XDP and TC programs run on with nothing left
+ * to detach them by.  The daemon keeps the pin root open, which keeps its
+ * bpffs instance alive (a plain umount fails with EBUSY, a lazy one leaves the
+ * instance reachable through this fd); when a scrape finds that /sys/fs/bpf
+ * is another filesystem, it mounts bpffs again and pins every object anew
+ * from its reference, so status, stats, detach and the next scrape work as
+ * before.  It says so in one line.
+ */
+static int held_root = -1;
+static dev_t held_dev;
+
+void ps_bpffs_hold(void)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(PS_PIN_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* nothing pinned yet: held at a later scrape */
+	if (fstat(fd, &st)) {
+		close(fd);
+		return;
+	}
+	if (held_root >= 0)
+		close(held_root);
+	held_root = fd;
+	held_dev = st.st_dev;
+}
+
+/* Pin every object of the held directory name again under PS_PIN_ROOT/name. */
+static int repin_dir(const char *name, int *npins)
+{
+	char src[PATH_MAX + 300], dst[PATH_MAX + 300];
+	struct dirent *de;
+	int dfd, fd, err = 0;
+	DIR *d;
+
+	dfd = openat(held_root, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;	/* not a directory: nothing of ours */
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	snprintf(dst, sizeof(dst), "%s/%s", PS_PIN_ROOT, name);
+	if (mkdir(dst, 0700) && errno != EEXIST) {
+		err = -errno;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* The detached instance is reachable only through our fd. */
+		snprintf(src, sizeof(src), "/proc/self/fd/%d/%s/%s", held_root, name, de->d_name);
+		snprintf(dst, sizeof(dst), "%s/%s/%s", PS_PIN_ROOT, name, de->d_name);
+		fd = bpf_obj_get(src);
+		if (fd < 0)
+			continue;
+		if (bpf_obj_pin(fd, dst) && errno != EEXIST)
+			err = -errno;
+		else
+			(*npins)++;
+		chmod(dst, 0600);
+		close(fd);
+	}
+out:
+	closedir(d);
+	return err;
+}
+
+void ps_bpffs_check(void)
+{
+	static bool told;
+	struct dirent *de;
+	struct stat st;
+	int dfd, ndirs = 0, npins = 0, err = 0;
+	DIR *d;
+
+	if (held_root < 0) {
+		ps_bpffs_hold();
+		return;
+	}
+	if (!stat(PS_BPFFS, &st) && st.st_dev == held_dev) {
+		/* Same instance; the root may have been removed and made anew. */
+		if (stat(PS_PIN_ROOT, &st))
+			return;
+		ps_bpffs_hold();
+		return;
+	}
+	if (ps_mount_bpffs() || (mkdir(PS_PIN_ROOT, 0700) && errno != EEXIST)) {
+		if (!told)
+			ps_err("bpffs at %s was unmounted under the daemon and cannot be mounted and "
+			       "pinned again (%s): the daemon keeps the old instance alive; mount it "
+			       "by hand (mount -t bpf bpf %s) and the next scrape re-pins",
+			       PS_BPFFS, strerror(errno), PS_BPFFS);
+		told = true;
+		return;
+	}
+	dfd = dup(held_root);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (repin_dir(de->d_name, &npins))
+			err = -1;
+		ndirs++;
+	}
+	closedir(d);
+	ps_info("bpffs at %s was unmounted under the daemon: mounted it again and re-pinned "
+		"%d objects of %d pin directories from the daemon's own reference%s", PS_BPFFS,
+		npins, ndirs, err ? " (some could not be pinned: see 'pktscope status')" : "");
+	told = false;
+	ps_bpffs_hold();
 }

@@ -179,8 +179,9 @@ static int read_snmp(struct snmp_t *s)
 
 		if (strncmp(hdr, "Tcp:", 4) || !fgets(val, sizeof(val), f))
 			continue;
-		h = strtok_r(hdr, " \n", &hs);
-		v = strtok_r(val, " \n", &vs);
+		/* Skip the "Tcp:" label of both lines. */
+		strtok_r(hdr, " \n", &hs);
+		strtok_r(val, " \n", &vs);
 		while ((h = strtok_r(NULL, " \n", &hs)) && (v = strtok_r(NULL, " \n", &vs))) {
 			if (!strcmp(h, "InSegs"))
 				s->in = strtoull(v, NULL, 10);
@@ -1315,36 +1316,82 @@ static void emit(const struct rep *r, const char *html, const char *json)
 	out_doc_end();
 }
 
-/* Write the JSON document to path through the one output path. */
-static int emit_json_file(const struct rep *r, const char *path, const char *html)
+/* The JSON document to fd, through the one output path (stdout, redirected). */
+static int emit_json_fd(const struct rep *r, int fd, const char *html)
 {
-	int fd, saved, err = 0;
+	int saved, err = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ps_err("write JSON report to %s: %s", path, strerror(errno));
-		return -1;
-	}
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
 	if (saved < 0 || dup2(fd, STDOUT_FILENO) < 0) {
-		ps_err("write JSON report to %s: %s", path, strerror(errno));
-		close(fd);
+		err = -errno;
 		if (saved >= 0)
 			close(saved);
-		return -1;
+		return err;
 	}
-	close(fd);
 	out_init(true);
+	/* stdio keeps the errno of the write that failed (ENOSPC) */
+	errno = 0;
 	emit(r, html, NULL);
 	if (fflush(stdout) || ferror(stdout))
-		err = -1;
+		err = -(errno ? errno : EIO);
+	clearerr(stdout);
 	out_init(g.json);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
-	if (err)
-		ps_err("write JSON report to %s: %s", path, strerror(errno ? errno : EIO));
 	return err;
+}
+
+/*
+ * A report file is written whole or not at all: into PATH.tmp-PID beside it,
+ * synced, then renamed over PATH.  A full disk or an IO error leaves neither
+ * a partial nor an empty file, and an older report at PATH stays as it was.
+ */
+static int write_report_file(const struct rep *r, const char *path, const char *what,
+			     const char *html)
+{
+	char tmp[PATH_MAX];
+	FILE *o = NULL;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!strcmp(what, "HTML")) {
+		o = fdopen(fd, "w");
+		if (!o) {
+			err = -errno;
+			close(fd);
+			goto out_unlink;
+		}
+		errno = 0;
+		err = report_write_html(r, o);
+		if (fflush(o) || ferror(o))
+			err = err ? err : -(errno ? errno : EIO);
+		fd = fileno(o);
+	} else {
+		err = emit_json_fd(r, fd, html);
+	}
+	if (!err && fsync(fd))
+		err = -errno;
+	if (o ? fclose(o) : close(fd))
+		err = err ? err : -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+out_unlink:
+	if (err)
+		unlink(tmp);
+out:
+	if (err)
+		ps_err("write %s report to %s: %s (nothing written: free some space or give "
+		       "another path)", what, path, strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* ---- the command --------------------------------------------------------------- */
@@ -1586,10 +1633,15 @@ int cmd_report(int argc, char **argv)
 	classify(r);
 
 	ret = EXIT_OK;
-	if (html && report_write_html(r, html))
+	/* A file that could not be written is not named in the summary. */
+	if (html && write_report_file(r, html, "HTML", NULL)) {
 		ret = EXIT_RUNTIME;
-	if (json && emit_json_file(r, json, html))
+		html = NULL;
+	}
+	if (json && write_report_file(r, json, "JSON", html)) {
 		ret = EXIT_RUNTIME;
+		json = NULL;
+	}
 	emit(r, html, json);
 	/* The result's names belong to the profile session: free it first. */
 	profile_result_free(&r->prof);

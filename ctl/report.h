@@ -186,7 +186,7 @@ struct rep {
 	int rank[REP_NCLS];		/* class indexes, dominant first */
 };
 
-int report_write_html(const struct rep *r, const char *path);
+int report_write_html(const struct rep *r, FILE *o);	/* 0 or -errno */
 
 /* Kernel drops (skb:kfree_skb with reasons) as a collector, in ctl/drops.c. */
 struct drops_bpf;

@@ -525,16 +525,12 @@ static void tables(FILE *o, const struct rep *r)
 	}
 }
 
-int report_write_html(const struct rep *r, const char *path)
+/* The HTML document to o; report.c opens, syncs and renames the file. */
+int report_write_html(const struct rep *r, FILE *o)
 {
 	const struct rep_cls *top = &r->cls[r->rank[0]], *second = &r->cls[r->rank[1]];
-	FILE *o = fopen(path, "w");
 	int i, err;
 
-	if (!o) {
-		ps_err("write HTML report to %s: %s", path, strerror(errno));
-		return -1;
-	}
 	fprintf(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<title>pktscope report</title>\n<style>%s</style></head>\n<body>\n", css);
 	fprintf(o, "<h1>pktscope report</h1>\n<p class=\"meta\">started %s; collected %.1f of "
@@ -609,13 +605,5 @@ int report_write_html(const struct rep *r, const char *path)
 	err = flame(o, r);
 	tables(o, r);
 	fprintf(o, "<script>\n%s</script>\n</body></html>\n", js);
-	if (ferror(o))
-		err = -EIO;
-	if (fclose(o) && !err)
-		err = -errno;
-	if (err) {
-		ps_err("write HTML report to %s: %s", path, strerror(-err));
-		return -1;
-	}
-	return 0;
+	return err;
 }
