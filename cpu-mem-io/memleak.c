@@ -281,10 +281,13 @@ static int sum_stats(struct memleak_bpf *skel, __u64 out[MEM_ST_MAX])
 
 	for (k = 0; k < MEM_ST_MAX; k++) {
 		__u32 key = k;
+		int err;
 
 		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &key, v))
-			return -errno;
+		/* libbpf returns -errno itself; errno alone could be 0 here. */
+		err = bpf_map_lookup_elem(fd, &key, v);
+		if (err)
+			return err;
 		for (i = 0; i < ncpu; i++)
 			out[k] += v[i];
 	}

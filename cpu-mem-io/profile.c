@@ -215,7 +215,7 @@ static int open_events(struct profile_bpf *skel, uint64_t freq, struct bpf_link 
 	int ncpu = ps_ncpus(), cpu, n = 0;
 	struct bpf_link **l;
 
-	l = calloc(ncpu, sizeof(*l));
+	l = calloc(ncpu, sizeof(struct bpf_link *));
 	if (!l)
 		return -ENOMEM;
 	*links = l;
@@ -378,7 +378,8 @@ static int collect(struct profile_bpf *skel, struct syms_cache *sc, struct folde
 		fv[nf++].count = cnt;
 	}
 	/* Different stack ids can symbolize alike: merge equal lines. */
-	qsort(fv, nf, sizeof(*fv), folded_cmp);
+	if (nf)
+		qsort(fv, nf, sizeof(*fv), folded_cmp);
 	for (i = 0, j = 0; i < nf; i++) {
 		if (j && !strcmp(fv[j - 1].s, fv[i].s)) {
 			fv[j - 1].count += fv[i].count;
@@ -393,7 +394,8 @@ static int collect(struct profile_bpf *skel, struct syms_cache *sc, struct folde
 	for (i = 0, j = 0; i < ft.cap; i++)
 		if (ft.v[i].name)
 			ft.v[j++] = ft.v[i];
-	qsort(ft.v, j, sizeof(*ft.v), fn_cmp);
+	if (j)
+		qsort(ft.v, j, sizeof(*ft.v), fn_cmp);
 	*ntop = j;
 	ret = 0;
 out:
@@ -746,6 +748,8 @@ int profile_stop(struct prof_session *s, struct prof_result *r)
 		return err;
 	r->samples = total;
 	r->dropped = sum_stat(bpf_map__fd(s->skel->maps.pstats), CPU_PROF_KEY_DROP);
+	/* profile_result_free() below walks nstacks entries. */
+	r->nstacks = 0;
 	r->stacks = calloc(nf ? nf : 1, sizeof(*r->stacks));
 	r->top = calloc(ntop ? ntop : 1, sizeof(*r->top));
 	if (!r->stacks || !r->top) {

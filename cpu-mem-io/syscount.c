@@ -76,7 +76,7 @@ static int attach_named(struct bpf_program *prog, const char *event, __u64 cooki
 	l = bpf_program__attach_tracepoint_opts(prog, "syscalls", event, &opts);
 	if (!l)
 		return -errno;
-	nl = realloc(tp_links, (tp_nlinks + 1) * sizeof(*nl));
+	nl = realloc(tp_links, (tp_nlinks + 1) * sizeof(struct bpf_link *));
 	if (!nl) {
 		bpf_link__destroy(l);
 		return -ENOMEM;

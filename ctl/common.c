@@ -454,19 +454,16 @@ int ps_ncpus(void)
  */
 int ps_rb_stream(struct ring_buffer *rb, double end, const char *what)
 {
-	int err = 0;
+	int err;
 
 	while (!ps_exiting && (!end || ps_now() < end)) {
 		err = ring_buffer__poll(rb, 200);
-		if (err == -EINTR) {
-			err = 0;
+		if (err == -EINTR)
 			break;
-		}
 		if (err < 0) {
 			ps_err("%s: read the event ring buffer: %s", what, strerror(-err));
 			return -1;
 		}
-		err = 0;
 		fflush(stdout);
 	}
 	ring_buffer__consume(rb);

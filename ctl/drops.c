@@ -202,6 +202,7 @@ static void load_kallsyms(void)
 
 	if (ksyms)
 		return;
+	nksyms = 0;
 	f = fopen("/proc/kallsyms", "r");
 	if (!f)
 		return;
@@ -759,6 +760,7 @@ int drops_persist_attach(void)
 		       strerror(-err));
 		goto out;
 	}
+	ps_failpoint("drops-load");
 	/* mkdir, not the access() above, decides a race between two attaches */
 	if (mkdir(dir, 0700)) {
 		ps_err(errno == EEXIST ? "kernel drop probes are already attached in this netns "
@@ -788,6 +790,7 @@ int drops_persist_attach(void)
 		       strerror(-err));
 		goto out;
 	}
+	ps_failpoint("drops-attach");
 	links[0] = skel->links.ps_kfree_skb;
 	links[1] = skel->links.ps_xdp_exception;
 	links[2] = skel->links.ps_xdp_redirect_err;
@@ -799,6 +802,7 @@ int drops_persist_attach(void)
 			goto out;
 		}
 		chmod(path, 0600);
+		ps_failpoint("drops-pin-link");
 	}
 	out_obj_open(NULL);
 	out_str("netns", "attached kernel drop probes in netns %s",
@@ -1085,7 +1089,7 @@ int cmd_drops(int argc, char **argv)
 		}
 		clock_gettime(CLOCK_REALTIME, &rt);
 		clock_gettime(CLOCK_MONOTONIC, &mt);
-		mono_to_real_ns = (rt.tv_sec - mt.tv_sec) * 1000000000ll + (rt.tv_nsec - mt.tv_nsec);
+		mono_to_real_ns = (rt.tv_sec - mt.tv_sec) * 1000000000LL + (rt.tv_nsec - mt.tv_nsec);
 	} else {
 		open_attachments(ino, ifindex);
 	}

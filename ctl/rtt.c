@@ -405,13 +405,13 @@ static int on_event(void *ctx, void *data, size_t len)
 	/* ktime -> wall clock, by the offset between the two clocks now. */
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	wall = (rt.tv_sec - mono.tv_sec) * 1000000000ll + (rt.tv_nsec - mono.tv_nsec) +
+	wall = (rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec) +
 	       (long long)e->time_ns;
-	sec = wall / 1000000000ll;
+	sec = wall / 1000000000LL;
 	localtime_r(&sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	out_obj_open(NULL);
-	out_text("%s.%06lld ", when, wall % 1000000000ll / 1000);
+	out_text("%s.%06lld ", when, wall % 1000000000LL / 1000);
 	out_u64("time_ns", NULL, wall);
 	out_u64("ktime_ns", NULL, e->time_ns);
 	out_str("source", "%-9s ", src_names[e->src % PS_RTT_SRC_MAX]);

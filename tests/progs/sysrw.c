@@ -20,12 +20,12 @@ int main(int argc, char **argv)
 	int sig;
 
 	if (zero < 0 || null < 0)
-		return 1;
+		goto fail;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (sigwait(&set, &sig))
-		return 1;
+		goto fail;
 	/* syscall() directly: no library buffering or extra calls. */
 	for (i = 0; i < n; i++)
 		syscall(SYS_read, zero, buf, sizeof(buf));
@@ -33,4 +33,10 @@ int main(int argc, char **argv)
 		syscall(SYS_write, null, buf, sizeof(buf));
 	syscall(SYS_exit_group, 0);
 	return 0;
+fail:
+	if (zero >= 0)
+		close(zero);
+	if (null >= 0)
+		close(null);
+	return 1;
 }

@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	for (int fi = 0; fi < NFRAMES; fi++) {
 		for (int h = 0; h < 3; h++) {
 			double off = median(ns[fi][h][0], rounds), on = median(ns[fi][h][1], rounds);
-			double ratios[MAX_ROUNDS];
+			double ratios[MAX_ROUNDS] = { 0 };
 
 			for (unsigned long r = 0; r < rounds; r++)
 				ratios[r] = ns[fi][h][1][r] / ns[fi][h][0][r];

@@ -46,9 +46,12 @@ struct slot {
 static int slot_read(struct slot *s, struct ps_counters *out)
 {
 	__u64 *o = (__u64 *)out;
+	int err;
 
-	if (bpf_map_lookup_elem(s->map_fd, &s->key, s->percpu))
-		return -errno;
+	/* libbpf returns -errno itself; errno alone could be 0 here. */
+	err = bpf_map_lookup_elem(s->map_fd, &s->key, s->percpu);
+	if (err)
+		return err;
 	memset(out, 0, sizeof(*out));
 	for (int c = 0; c < ncpus; c++) {
 		const __u64 *x = (const __u64 *)&s->percpu[c];
