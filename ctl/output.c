@@ -2,6 +2,7 @@
 /* Text and JSON output through one call per field (see output.h). */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "output.h"
@@ -14,6 +15,11 @@ static bool first[OUT_DEPTH];	/* no element printed yet at this depth */
 
 void out_init(bool j)
 {
+	/*
+	 * pktscope writes stdout from one thread only: skip stdio's lock on
+	 * every fputc/printf (a listing of 65,536 flows makes millions of them).
+	 */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	json = j;
 	depth = 0;
 	first[0] = true;
@@ -31,7 +37,17 @@ bool out_in_doc(void)
 
 void out_json_escape(FILE *f, const char *s)
 {
+	size_t plain = 0;
+
 	fputc('"', f);
+	/* Most strings (every key) need no escape: one write for the run. */
+	while (s && s[plain] && s[plain] != '"' && s[plain] != '\\' &&
+	       (unsigned char)s[plain] >= 0x20)
+		plain++;
+	if (plain) {
+		fwrite(s, 1, plain, f);
+		s += plain;
+	}
 	for (; s && *s; s++) {
 		unsigned char c = *s;
 
@@ -88,11 +104,23 @@ void out_obj_close(void)            { close_('}'); }
 void out_arr_open(const char *key)  { open_(key, '['); }
 void out_arr_close(void)            { close_(']'); }
 
+/* Decimal digits of v without printf's format parsing (hot in long listings). */
+static void put_u64(unsigned long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), stdout);
+}
+
 void out_u64(const char *key, const char *fmt, unsigned long long v)
 {
 	if (json) {
 		json_key(key);
-		printf("%llu", v);
+		put_u64(v);
 	} else if (fmt) {
 		printf(fmt, v);
 	}

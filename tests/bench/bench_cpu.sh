@@ -3,12 +3,15 @@
 #  - throughput of a CPU-bound program (cpuhog: calls of hot() in 5 s) alone,
 #    under `pktscope profile -F 99` and under bpftrace's profile:hz:99 with
 #    kernel and user stacks;
-#  - start-up: launch to "sampling has begun" (pktscope's "Sampling" line,
-#    bpftrace's "Attaching 1 probe..."), the best of 3.
+#    (both with the same work: a count per kernel+user stack pair);
+#  REPS rounds (default 5) of alone / pktscope / bpftrace back to back;
+#  medians, per-round ratios.  Start-up time is in bench_startup.sh.
+#  About 1 minute.
 set -u
 cd "$(dirname "$0")/../.."
-PKTSCOPE=${PKTSCOPE:-$PWD/build/pktscope}
-HOG=build/tests/progs/cpuhog
+BENCH_NAME=cpu; . tests/bench/lib.sh
+PKTSCOPE=${PKTSCOPE:-${BUILD_DIR:-$PWD/build}/pktscope}
+HOG=${BUILD_DIR:-$PWD/build}/tests/progs/cpuhog
 SECS=4
 TMP=$(mktemp -d)
 PIDS=()
@@ -44,9 +47,9 @@ stop() {
 }
 
 # One round: alone, under pktscope, under bpftrace, back to back, so that
-# load from elsewhere on the machine hits all three alike; 3 rounds.
+# load from elsewhere on the machine hits all three alike.
 declare -a A P B
-for r in 1 2 3; do
+for ((r = 0; r < BENCH_REPS; r++)); do
 	A[$r]=$(hog)
 	"$PKTSCOPE" profile -F 99 -d 60 >/dev/null 2>"$TMP/ps.err" &
 	pp=$!; PIDS+=($pp)
@@ -58,39 +61,16 @@ for r in 1 2 3; do
 		bpftrace -e "$BT_PROG" >"$TMP/bt.out" 2>&1 &
 		bp=$!; PIDS+=($bp)
 		wait_line "$TMP/bt.out" Attaching >/dev/null
+		sleep 0.3	# bpftrace prints "Attaching" just before it attaches
 		B[$r]=$(hog)
 		stop "$bp"
 	fi
 done
-sum() { local t=0 v; for v in "$@"; do t=$((t + v)); done; echo $t; }
-a=$(sum "${A[@]}") p=$(sum "${P[@]}") b=$(sum "${B[@]}")
-echo "throughput of cpuhog (calls of hot() in $SECS s; 3 interleaved rounds):"
-printf '  %-28s %s = %d\n' "alone" "${A[*]}" "$a"
-printf '  %-28s %s = %d  (%s%% of alone)\n' "pktscope profile -F 99" "${P[*]}" "$p" "$(calc "100 * $p / $a")"
+bench_figure cpu.profile.overhead "cpuhog throughput (hot() calls in $SECS s) under pktscope profile -F 99 vs alone" calls \
+	"pktscope profile" "${P[*]}" "alone" "${A[*]}" ">= 0.99x" higher
 if [ $have_bpftrace = 1 ]; then
-	printf '  %-28s %s = %d  (%s%% of alone)\n' "bpftrace profile:hz:99" "${B[*]}" "$b" "$(calc "100 * $b / $a")"
+	bench_figure cpu.profile.bpftrace "cpuhog throughput: under pktscope profile -F 99 vs under bpftrace profile:hz:99 (stack counts)" calls \
+		"pktscope profile" "${P[*]}" "bpftrace profile" "${B[*]}" ">= 1x" higher
 else
 	echo "  bpftrace not installed: no peer figure (make deps installs it)"
-fi
-
-best() { sort -n | head -1; }
-echo "start-up, launch to sampling (best of 3):"
-for i in 1 2 3; do
-	"$PKTSCOPE" profile -F 99 -d 60 >/dev/null 2>"$TMP/s$i.err" &
-	p=$!
-	wait_line "$TMP/s$i.err" Sampling
-	kill -INT "$p"; wait "$p" 2>/dev/null
-done | best >"$TMP/ps_start"
-printf '  %-34s %8.3f s\n' "pktscope profile" "$(cat "$TMP/ps_start")"
-if [ $have_bpftrace = 1 ]; then
-	for i in 1 2 3; do
-		bpftrace -e "$BT_PROG" >"$TMP/b$i.out" 2>&1 &
-		p=$!
-		wait_line "$TMP/b$i.out" Attaching
-		# Background jobs of a script start with SIGINT ignored; bpftrace
-		# keeps it so: stop it with SIGTERM.
-		stop "$p"
-	done | best >"$TMP/bt_start"
-	printf '  %-34s %8.3f s  (pktscope/bpftrace %.2f)\n' "bpftrace profile:hz:99" \
-		"$(cat "$TMP/bt_start")" "$(calc "$(cat "$TMP/ps_start") / $(cat "$TMP/bt_start")")"
 fi

@@ -4,11 +4,13 @@
 #      block request): no tracing, pktscope biolatency, libbpf-tools'
 #      biolatency, pktscope filetop
 #   B. 512-byte reads of a cached file (syscalls only): no tracing, pktscope filetop
-# Prints IOPS and the ratio to the untraced run (1.00 = free).  Absolute
-# numbers move between machines and loads; ratios are what to compare.
+# Figures: IOPS under each tracer vs untraced (1.00 = free), and the
+# tracers' own BPF time per IO, pktscope vs libbpf-tools; REPS rounds
+# (default 5) interleaved, medians.  About 2 minutes.
 set -u
 cd "$(dirname "$0")/../.."
-: "${PKTSCOPE:=$PWD/build/pktscope}"
+BENCH_NAME=io; . tests/bench/lib.sh
+: "${PKTSCOPE:=${BUILD_DIR:-$PWD/build}/pktscope}"
 PEER=$(command -v biolatency || echo /usr/sbin/biolatency)
 NA=${NA:-10000}		# reads in workload A
 NB=${NB:-200000}	# reads in workload B
@@ -94,7 +96,7 @@ measure() {
 
 # The machine is shared: every configuration runs ROUNDS times, interleaved
 # with the others, and keeps its best IOPS and its lowest BPF time per call.
-ROUNDS=${ROUNDS:-3}
+ROUNDS=$BENCH_REPS
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
 restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$stats_was" 2>/dev/null; }
@@ -105,17 +107,12 @@ run() {	# KEY WORKLOAD N READY_REGEX CMD...
 	local key=$1; shift
 	R[$key]+="$(measure "$@"),"
 }
-report() {	# LABEL KEY BASEKEY
-	local iops ns base
-	iops=$(echo "${R[$2]}" | tr ',' '\n' | awk 'NF { print $1 }' | sort -n | tail -1)
-	ns=$(echo "${R[$2]}" | tr ',' '\n' | awk 'NF { print $2 }' | sort -n | head -1)
-	base=$(echo "${R[$3]}" | tr ',' '\n' | awk 'NF { print $1 }' | sort -n | tail -1)
-	printf '   %-36s %9s IOPS  ratio %s' "$1" "$iops" \
-		"$(awk -v a="$iops" -v b="$base" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
-	[ "$2" = "$3" ] && echo || echo "   BPF ${ns} ns/IO"
+col() { echo "${R[$1]}" | tr ',' '\n' | awk -v c="$2" 'NF { print $c }' | paste -sd' '; }
+report() {	# ID LABEL KEY BASEKEY
+	bench_figure "$1" "$2: IOPS traced vs untraced" IOPS "$2" "$(col "$3" 1)" \
+		"no tracing" "$(col "$4" 1)" ">= 0.95x" higher
 }
-
-echo "A. $NA x 4 KiB O_DIRECT reads on $DISK (ext4 on a loop device), best of $ROUNDS"
+echo "A. $NA x 4 KiB O_DIRECT reads on $DISK (ext4 on a loop device), $ROUNDS rounds"
 wl_a >/dev/null	# warm the loop file's page cache on the host side
 for r in $(seq "$ROUNDS"); do
 	run a-none wl_a "$NA" x
@@ -123,24 +120,24 @@ for r in $(seq "$ROUNDS"); do
 	[ -x "$PEER" ] && run a-peer wl_a "$NA" tracing "$PEER" -d "$DISK"
 	run a-ft wl_a "$NA" tracing "$PKTSCOPE" filetop -C 60
 done
-report "no tracing" a-none a-none
-report "pktscope biolatency -d $DISK" a-ps a-none
+report io.biolatency "pktscope biolatency, 4 KiB O_DIRECT reads" a-ps a-none
 if [ -x "$PEER" ]; then
-	report "libbpf-tools biolatency -d $DISK" a-peer a-none
+	report io.biolatency.peer "libbpf-tools biolatency, 4 KiB O_DIRECT reads" a-peer a-none
+	bench_figure io.biolatency.bpfns "biolatency: BPF run time per IO (kernel.bpf_stats_enabled), pktscope vs libbpf-tools" ns/IO \
+		"pktscope biolatency" "$(col a-ps 2)" "libbpf-tools biolatency" "$(col a-peer 2)" "<= 1x" lower
 else
 	echo "   libbpf-tools biolatency: not installed (apt-get install libbpf-tools)"
 fi
-report "pktscope filetop" a-ft a-none
+report io.filetop.direct "pktscope filetop, 4 KiB O_DIRECT reads" a-ft a-none
 
-echo "B. $NB x 512-byte read() calls on a cached file (no block IO), best of $ROUNDS"
+echo "B. $NB x 512-byte read() calls on a cached file (no block IO), $ROUNDS rounds"
 wl_b >/dev/null
 for r in $(seq "$ROUNDS"); do
 	run b-none wl_b "$NB" x
 	run b-ft wl_b "$NB" tracing "$PKTSCOPE" filetop -C 60
 	run b-fs wl_b "$NB" tracing "$PKTSCOPE" fileslower 10
 done
-report "no tracing" b-none b-none
-report "pktscope filetop" b-ft b-none
-report "pktscope fileslower 10" b-fs b-none
+report io.filetop.cached "pktscope filetop, 512 B cached reads" b-ft b-none
+report io.fileslower.cached "pktscope fileslower 10, 512 B cached reads" b-fs b-none
 echo "   (BPF ns/IO: the tracer's own BPF run time per read, from kernel.bpf_stats_enabled;"
 echo "    for biolatency it also includes the block requests of other processes on $DISK)"

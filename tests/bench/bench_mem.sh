@@ -4,12 +4,19 @@
 #   pktscope mallocstat -p PID (entry uprobes only, per-process counts and histogram)
 #   bpftrace: the source document's uprobe script (sum of malloc sizes, malloc and
 #             free counts per process, size histogram, printed every 10 s)
-# One run each of build/tests/progs/mallocbench (N malloc+free pairs), same machine,
-# same run; the ratios are what to compare, absolute times move between machines.
+#   bpftrace memleak equivalent: the same work as pktscope memleak -- uprobe on
+#             malloc saving size and user stack (a stack id) per thread, uretprobe
+#             filing them by the returned address, free deleting them -- so the
+#             two compare like for like (mallocbench calls only malloc and free,
+#             so memleak's other allocator probes never fire)
+# build/tests/progs/mallocbench (N malloc+free pairs) alone and under each tracer,
+# one after the other in a rep, REPS reps (default 5); medians, per-rep ratios.
+# About 2 minutes.
 set -u
 cd "$(dirname "$0")/../.."
-PK=${PKTSCOPE:-$PWD/build/pktscope}
-MB=$PWD/build/tests/progs/mallocbench
+BENCH_NAME=mem; . tests/bench/lib.sh
+PK=${PKTSCOPE:-${BUILD_DIR:-$PWD/build}/pktscope}
+MB=${BUILD_DIR:-$PWD/build}/tests/progs/mallocbench
 N=${N:-50000}
 [ -x "$PK" ] && [ -x "$MB" ] || { echo "   build first: make"; exit 1; }
 mkdir -p build/bench
@@ -57,25 +64,35 @@ uprobe:'$LIBC':free { @frees[comm] = count(); }
 interval:s:10 { print(@bytes); print(@mallocs); print(@frees); print(@size);
 	clear(@bytes); clear(@mallocs); clear(@frees); clear(@size); }'
 
-base=$(run base)
-ml=$(run memleak "$PK" memleak -p @PID@ 10)
-ms=$(run mallocstat "$PK" mallocstat -p @PID@ -i 10)
-if command -v bpftrace >/dev/null; then
-	bt=$(run bpftrace bpftrace -p @PID@ -e "$script")
-else
-	bt=""
-fi
+leak='uprobe:'$LIBC':malloc { @size[tid] = arg0; @stk[tid] = ustack; }
+uretprobe:'$LIBC':malloc /@size[tid]/ { @addr[retval] = @size[tid]; @astk[retval] = @stk[tid];
+	delete(@size[tid]); delete(@stk[tid]); }
+uprobe:'$LIBC':free { delete(@addr[arg0]); delete(@astk[arg0]); }'
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "fail") printf "x%.1f", a / b; else print "n/a" }'; }
-per() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { if (a != "fail" && a != "") printf "%.2f us", (a - b) * 1e6 / n; else print "n/a" }'; }
-printf '   mallocbench: %d malloc+free pairs, libc %s\n' "$N" "$LIBC"
-printf '   %-34s %10s s  %8s  %s\n' "no tracer" "$base" "x1.0" ""
-printf '   %-34s %10s s  %8s  +%s per pair\n' "pktscope memleak -p" "$ml" "$(ratio "$ml" "$base")" "$(per "$ml" "$base")"
-printf '   %-34s %10s s  %8s  +%s per pair\n' "pktscope mallocstat -p" "$ms" "$(ratio "$ms" "$base")" "$(per "$ms" "$base")"
-if [ -n "$bt" ]; then
-	printf '   %-34s %10s s  %8s  +%s per pair\n' "bpftrace malloc/free script" "$bt" "$(ratio "$bt" "$base")" "$(per "$bt" "$base")"
-	printf '   memleak vs bpftrace script: %s;  mallocstat vs bpftrace script: %s\n' \
-		"$(ratio "$ml" "$bt")" "$(ratio "$ms" "$bt")"
+have_bt=1; command -v bpftrace >/dev/null || have_bt=0
+declare -a B ML MS BL BS
+# The order rotates every rep: none of them always runs first or last.
+for ((r = 0; r < BENCH_REPS; r++)); do
+	for k in 0 1 2 3 4; do
+		case $(((k + r) % 5)) in
+		0) B+=("$(run base)") ;;
+		1) ML+=("$(run memleak "$PK" memleak -p @PID@ 10)") ;;
+		2) MS+=("$(run mallocstat "$PK" mallocstat -p @PID@ -i 10)") ;;
+		3) [ $have_bt = 1 ] && BL+=("$(run btleak bpftrace -p @PID@ -e "$leak")") ;;
+		4) [ $have_bt = 1 ] && BS+=("$(run btstat bpftrace -p @PID@ -e "$script")") ;;
+		esac
+	done
+done
+echo "   mallocbench: $N malloc+free pairs, libc $LIBC; seconds of the loop"
+bench_figure mem.memleak.overhead "mallocbench run time under pktscope memleak -p vs alone" s \
+	"pktscope memleak" "${ML[*]}" "alone" "${B[*]}" "" lower
+bench_figure mem.mallocstat.overhead "mallocbench run time under pktscope mallocstat -p vs alone" s \
+	"pktscope mallocstat" "${MS[*]}" "alone" "${B[*]}" "" lower
+if [ $have_bt = 1 ]; then
+	bench_figure mem.memleak.bpftrace "mallocbench run time: pktscope memleak vs bpftrace doing the same (size+ustack, uretprobe, free)" s \
+		"pktscope memleak" "${ML[*]}" "bpftrace memleak script" "${BL[*]}" "<= 1x" lower
+	bench_figure mem.mallocstat.bpftrace "mallocbench run time: pktscope mallocstat vs bpftrace malloc/free counting script" s \
+		"pktscope mallocstat" "${MS[*]}" "bpftrace counting script" "${BS[*]}" "<= 1x" lower
 else
 	echo "   bpftrace not installed (make deps): no peer figure"
 fi

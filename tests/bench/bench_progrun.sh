@@ -1,13 +1,44 @@
 #!/usr/bin/env bash
-# Per-packet cost of the XDP and TC accounting programs next to an empty
-# XDP_PASS / TC_ACT_OK program, via BPF_PROG_TEST_RUN (repeat 10^6, median of
-# interleaved rounds).  Table on stdout, JSON in build/bench/progrun.json.
+# Per-packet cost of the XDP and TC (ingress) programs next to an empty
+# XDP_PASS / TC_ACT_OK program (tests/bpf/empty.bpf.c), via BPF_PROG_TEST_RUN
+# (tests/unit/bench_progrun.c): frames 64 B UDP/IPv4, 1500 B TCP/IPv6 with
+# timestamps, 64 B QinQ UDP/IPv4, 64 B non-first IPv4 fragment; feature sets
+# counters only, +RTT (attach --rtt), +one drop rule that does not match,
+# everything on (RTT + the rule).  Each round runs the empty program and the
+# four sets back to back (order rotated every round), pinned to one CPU;
+# figures are medians of the rounds with the per-round ratio's min..max.
+# Target: <= 2x of the empty program with everything on.  About 30 s.
 set -u
 cd "$(dirname "$0")/../.."
-bin=build/tests/bench_progrun
+BENCH_NAME=progrun; . tests/bench/lib.sh
+BUILD_DIR=${BUILD_DIR:-$PWD/build}
+bin=$BUILD_DIR/tests/bench_progrun
 if [ ! -x "$bin" ]; then
 	echo "bench_progrun: $bin is missing: run 'make'" >&2
 	exit 1
 fi
-mkdir -p build/bench
-exec "$bin" -r "${BENCH_REPEAT:-1000000}" -n "${BENCH_ROUNDS:-7}" -o build/bench/progrun.json
+# Rounds are cheap (about 2 s each): at least 11 of them, or REPS if more.
+rounds=${BENCH_ROUNDS:-$((BENCH_REPS > 11 ? BENCH_REPS : 11))}
+repeat=${BENCH_REPEAT:-1000000}
+cpu=$(($(nproc) - 1))
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+taskset -c "$cpu" "$bin" -r "$repeat" -n "$rounds" >"$raw" || exit 1
+echo "BPF_PROG_TEST_RUN, repeat $repeat, $rounds interleaved rounds on CPU $cpu; ns/packet (CPU time of the caller / repeat)"
+
+vals() { awk -v f="$1" -v h="$2" -v p="$3" '$1 == "RAW" && $2 == f && $3 == h && $4 == p { $1 = $2 = $3 = $4 = ""; print }' "$raw"; }
+declare -A what=([udp4_64]="64 B UDP/IPv4" [tcp6_1500]="1500 B TCP/IPv6 (timestamps)"
+	[qinq_udp4_64]="64 B QinQ UDP/IPv4" [frag4_64]="64 B IPv4 non-first fragment")
+declare -A set=([counters]="counters only" [rtt]="counters + RTT" [filter]="counters + 1 drop rule (no match)"
+	[all]="everything on (RTT + 1 rule)")
+for f in udp4_64 tcp6_1500 qinq_udp4_64 frag4_64; do
+	for h in xdp tc; do
+		base=$(vals "$f" "$h" empty)
+		for s in counters rtt filter all; do
+			t=""
+			[ "$s" = all ] && t="<= 2x"
+			bench_figure "$h.$f.$s" "${h^^} per-packet cost, ${what[$f]}, ${set[$s]}" ns/pkt \
+				"pktscope $s" "$(vals "$f" "$h" "$s")" "empty $h" "$base" "$t" lower
+		done
+	done
+done

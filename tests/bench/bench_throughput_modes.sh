@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Which XDP mode to use on a veth: iperf3 TCP (1 stream) bare, with an empty
+# native XDP program (xdp-pass), empty TC programs (tc-empty), and pktscope's
+# counters with XDP native, XDP generic (skb mode) and without XDP (TC only),
+# interleaved rounds as in bench_throughput.sh (which does the work; see its
+# header).  Then, with kernel.bpf_stats_enabled=1 for a moment, the
+# nanoseconds per run of each XDP/TC program on the two veths (median of 3):
+# what the programs cost next to the empty ones at the same hooks.
+# About 6 minutes with REPS=5.
+cd "$(dirname "$0")/../.." || exit 1
+export THR_NAME=throughput_modes
+export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty c-native c-generic c-tc"}
+export THR_WORKLOADS=${THR_WORKLOADS:-"tcp1"}
+export THR_PROGNS=${THR_PROGNS-"tc-empty c-tc xdp-pass c-native c-generic"}
+exec bash tests/bench/bench_throughput.sh
