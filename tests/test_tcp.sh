@@ -181,8 +181,11 @@ check_eq states-client "CLOSE>SYN_SENT ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2
 check_eq states-one-socket 1 "$(q statesA .skaddr | sort -u | wc -l)"
 
 # ---- retransmits against the kernel's TcpRetransSegs ---------------------
-# 5% of the flow's data packets are dropped at the receiver; one segment per
-# skb (gso_max_segs 1) so events and segments are the same count.
+# 5% of the flow's data packets are dropped at the receiver, with
+# gso_max_segs 1.  The kernel still retransmits an skb of 2 segments now and
+# then (seen: 367 events for 371 TcpRetransSegs), so the kernel's counter is
+# compared with the sum of the events' segments, and the event count of the
+# other consumers (--count, the persistent flow table) with the streamed one.
 ip netns exec "$NS_B" nft add table inet "$TAG"
 ip netns exec "$NS_B" nft add chain inet "$TAG" c '{ type filter hook input priority 0; }'
 ip netns exec "$NS_B" nft add rule inet "$TAG" c tcp dport 7200 numgen random mod 100 '<' 5 drop
@@ -204,13 +207,13 @@ stop_tracer retrans
 kill -INT $RCOUNT; wait $RCOUNT; check_eq retrans-count-exit-0 0 $?
 delta=$((after - before))
 if [ "$delta" -gt 0 ]; then pass retrans-kernel-saw-some; else fail retrans-kernel-saw-some "TcpRetransSegs did not move: the drop rule did not work"; fi
-check_eq retrans-events-eq-TcpRetransSegs "$delta" "$(q retrans . | grep -c .)"
+nev=$(q retrans . | grep -c .)
 check_eq retrans-segs-eq-TcpRetransSegs "$delta" "$(q retrans .segs | awk '{s += $1} END {print s + 0}')"
 lport=$(awk '/^pktscope/ {next} /7200/ {split($1, a, ":"); print a[2]}' "$TMP/rcount.txt")
-check_eq retrans-4tuple "$delta $IP_A $lport $IP_B 7200" \
+check_eq retrans-4tuple "$nev $IP_A $lport $IP_B 7200" \
 	"$(q retrans '"\(.laddr) \(.lport) \(.raddr) \(.rport)"' | sort | uniq -c | awk '{print $1, $2, $3, $4, $5}' | tr -d '"')"
 check_eq retrans-owner "$CLIR2 tcpxfer" "$(q retrans '"\(.pid) \(.comm)"' | sort -u | tr -d '"')"
-check_eq retrans-count-mode "$delta" "$(awk '/ -> .*:7200/ {print $4}' "$TMP/rcount.txt")"
+check_eq retrans-count-mode "$nev $delta" "$(awk '/ -> .*:7200/ {print $4, $5}' "$TMP/rcount.txt")"
 
 # Again with GSO on: one event can carry several segments; their sum is exact.
 ip -n "$NS_A" link set veth0 gso_max_segs 65535
@@ -238,8 +241,8 @@ if [ "$PERSIST" = 1 ]; then
 	check_eq persist-opens "$((4 + NCONN)) 1" "$(echo "$ps" | jq -r '"\(.totals.active_opens) \(.totals.failed_connects)"')"
 	check_eq persist-resets "0 1" "$(echo "$ps" | jq -r '"\(.totals.resets_sent) \(.totals.resets_received)"')"
 	check_eq persist-retrans-segs "$total_retrans" "$(echo "$ps" | jq .totals.retrans_segs)"
-	check_eq persist-flow-retrans "$delta" \
-		"$(echo "$ps" | jq ".flows[] | select(.rport==7200 and .lport==$lport) | .retransmits")"
+	check_eq persist-flow-retrans "$nev $delta" \
+		"$(echo "$ps" | jq -r ".flows[] | select(.rport==7200 and .lport==$lport) | \"\\(.retransmits) \\(.retrans_segs)\"")"
 	check_eq persist-flow-bytes "$SENT4 $BACK4" \
 		"$(echo "$ps" | jq -r '.flows[] | select(.rport==7000) | "\(.tx_bytes) \(.rx_bytes)"')"
 	check_cmd persist-detach "$PKTSCOPE" --netns "$NS_A" tcp-persist detach
