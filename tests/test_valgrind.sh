@@ -38,6 +38,12 @@ if ! command -v valgrind >/dev/null; then
 	skip all "valgrind not installed (make deps)"
 	exit 0
 fi
+# An ASan build (make test SANITIZE=1) cannot run under valgrind: the two
+# shadow the same memory.  That run is the sanitizers' check instead.
+if nm -D "$PKTSCOPE" 2>/dev/null | grep -q __asan_init; then
+	skip all "$PKTSCOPE is built with ASan (SANITIZE=1): memcheck runs on the normal build"
+	exit 0
+fi
 
 VG=(valgrind --undef-value-errors=no --leak-check=full
     --errors-for-leak-kinds=definite --error-exitcode=99 --child-silent-after-fork=yes
