@@ -360,7 +360,8 @@ check_eq report_full_one_line \
 check_eq report_full_no_file "fill old.html" "$(ls "$FULL" | tr '\n' ' ' | sed 's/ $//')"
 check_eq report_full_old_kept "old report" "$(cat "$FULL/old.html")"
 check_eq report_full_nothing_pinned "$pins0" "$(ls /sys/fs/bpf/pktscope 2>/dev/null | grep -c "$NSINO")"
-check_eq report_full_no_process "" "$(pgrep -f "report -d 1 -o $FULL" || true)"
+# pgrep exits 1 exactly when no process matches.
+check_rc report_full_no_process 1 pgrep -f "report -d 1 -o $FULL"
 umount "$FULL" && FULL=""
 echo "# report: $(( $(date +%s) - T0 )) s"
 

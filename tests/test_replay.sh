@@ -118,8 +118,12 @@ wait "$CAP_PID" 2>/dev/null
 # not repeated here.
 NFRAMES=$(tshark -n -r "$PCAP" 2>/dev/null | wc -l)
 MAXLEN=$(tshark -n -r "$PCAP" -T fields -e frame.len 2>/dev/null | sort -n | tail -1)
+# The pcap holds every frame tcpdump says it captured, and the kernel
+# dropped none on the way to tcpdump.
+check_eq capture_frames_in_pcap "$(awk '/packets captured/ {print $1}' "$TMP/tcpdump.err")" "$NFRAMES"
+check_eq capture_kernel_drops 0 "$(awk '/dropped by kernel/ {print $1}' "$TMP/tcpdump.err")"
 # 1500-byte MTU + 14 + one 802.1Q tag: nothing tcpreplay could not send.
-if [ "$NFRAMES" -gt 0 ] && [ "$MAXLEN" -le 1518 ]; then
+if [ "$MAXLEN" -le 1518 ]; then
 	pass capture_wire_frames
 else
 	fail capture_wire_frames "$NFRAMES frames, largest $MAXLEN bytes (want <= 1518)"
