@@ -523,7 +523,7 @@ static int xdp_detach(int ifindex, const struct ps_meta *m)
 /* ---- pins ------------------------------------------------------------------ */
 
 /* Check (and create) /sys/fs/bpf/pktscope: a directory of ours, 0700. */
-static int pin_root_ok(bool create)
+int ps_pin_root_ok(bool create)
 {
 	struct stat st;
 
@@ -646,7 +646,7 @@ int cmd_attach(int argc, char **argv)
 	if (parse_ifindex(iface, &ifindex))
 		return EXIT_USAGE;
 	if (ps_need_root("attach") || ps_mount_bpffs() || ps_netns_ino(&ino) ||
-	    pin_root_ok(true))
+	    ps_pin_root_ok(true))
 		return EXIT_RUNTIME;
 	ps_pin_dir(ino, ifindex, dir, sizeof(dir));
 	/* Held until the end: a concurrent attach or detach of iface exits 1 at once. */
@@ -1298,7 +1298,7 @@ int cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (ps_need_root("status") || ps_mount_bpffs() || ps_netns_ino(&cur) ||
-	    pin_root_ok(false))
+	    ps_pin_root_ok(false))
 		return EXIT_RUNTIME;
 
 	n = scandir(PS_PIN_ROOT, &ents, NULL, alphasort);

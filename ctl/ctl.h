@@ -103,6 +103,8 @@ int ps_pin_dir(uint64_t netns_ino, int ifindex, char *buf, size_t len);
 int ps_pins_open(const char *dir, struct ps_pins *p);	/* verifies layout */
 void ps_pins_close(struct ps_pins *p);
 int ps_pins_open_iface(const char *ifname, struct ps_pins *p);
+/* The pin root exists (made when create) and is a private directory of ours: 0. */
+int ps_pin_root_ok(bool create);
 int ps_read_counters(int stats_fd, struct ps_counters out[PS_DIR_MAX]);
 int ps_pin_fd(int fd, const char *dir, const char *name);	/* mode 0600 */
 void ps_unpin_all(const char *dir);	/* every pin in dir, then dir */

@@ -721,7 +721,6 @@ int drops_persist_attach(void)
 	static const char *const ln[] = { "link_kfree_skb", "link_xdp_exception",
 					  "link_xdp_redirect_err" };
 	struct bpf_link *links[3];
-	struct stat st;
 	uint64_t ino;
 	__u32 zero = 0;
 	int err, i, rc = EXIT_RUNTIME;
@@ -735,16 +734,8 @@ int drops_persist_attach(void)
 		       "first (pktscope drops --persist detach)", dir);
 		return EXIT_RUNTIME;
 	}
-	if (mkdir(PS_PIN_ROOT, 0700) && errno != EEXIST) {
-		ps_err("create %s: %s", PS_PIN_ROOT, strerror(errno));
+	if (ps_pin_root_ok(true))
 		return EXIT_RUNTIME;
-	}
-	if (lstat(PS_PIN_ROOT, &st) || !S_ISDIR(st.st_mode) || (st.st_mode & 0077) ||
-	    st.st_uid != geteuid()) {
-		ps_err("%s is not a private directory of uid %u: it is not pktscope's; "
-		       "move it away and retry", PS_PIN_ROOT, geteuid());
-		return EXIT_RUNTIME;
-	}
 	skel = drops_bpf__open();
 	if (!skel) {
 		ps_err("open the drop tracepoint programs: %s", strerror(errno));

@@ -733,7 +733,6 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 	struct ps_tcp_meta meta = {};
 	struct tcp_bpf *skel = NULL;
 	char dir[PATH_MAX], path[PATH_MAX + 64], ns[64];
-	struct stat st;
 	uint64_t ino;
 	__u32 zero = 0;
 	size_t i;
@@ -748,16 +747,8 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 		       "(pktscope tcp-persist detach)", dir);
 		return EXIT_RUNTIME;
 	}
-	if (mkdir(PS_PIN_ROOT, 0700) && errno != EEXIST) {
-		ps_err("create %s: %s", PS_PIN_ROOT, strerror(errno));
+	if (ps_pin_root_ok(true))
 		return EXIT_RUNTIME;
-	}
-	if (lstat(PS_PIN_ROOT, &st) || !S_ISDIR(st.st_mode) || (st.st_mode & 0077) ||
-	    st.st_uid != geteuid()) {
-		ps_err("%s is not a private directory of uid %u: it is not pktscope's; "
-		       "move it away and retry", PS_PIN_ROOT, geteuid());
-		return EXIT_RUNTIME;
-	}
 
 	skel = tcp_bpf__open();
 	if (!skel) {
