@@ -16,7 +16,9 @@ int sysnames_load(void);			/* 0, or -1 with an error printed */
 int sysnames_count(void);
 const char *sysnames_at(int idx);		/* "read" */
 int sysnames_index(const char *name);		/* -1 when the kernel has none */
-const char *sysnames_header(int nr);		/* <asm/unistd_64.h> name or NULL */
+/* Syscall numbers to names: <asm/unistd_64.h>, warns once when missing. */
+void sysnames_load_numbers(void);
+const char *sysnames_header(int nr);		/* name or NULL */
 
 /*
  * profile as a collector (for `pktscope report`): start samples pid (0: all)

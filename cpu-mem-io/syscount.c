@@ -37,13 +37,15 @@ static int row_cmp(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* Tracepoints need tracefs; the BPF object is opened with rodata set. */
+/*
+ * The BPF object, opened with rodata set.  syscount's raw tracepoints need
+ * no tracefs; syslat's syscalls:* tracepoints do, and sysnames_load(),
+ * which syslat calls first, mounts it.
+ */
 static struct syscount_bpf *open_skel(int pid)
 {
 	struct syscount_bpf *skel;
 
-	if (ps_mount_tracefs())
-		return NULL;
 	skel = syscount_bpf__open();
 	if (!skel) {
 		ps_err("open syscount BPF object: %s", strerror(errno));
@@ -86,10 +88,31 @@ static int attach_named(struct bpf_program *prog, const char *event, __u64 cooki
 	return 0;
 }
 
+/*
+ * Maps the chosen mode does not use get one entry: the LRU hashes are
+ * preallocated at creation, so the 32768-entry starts and the 10240-entry
+ * per-CPU proc_counts would cost milliseconds of start-up and megabytes of
+ * kernel memory to a plain syscount that never touches them.
+ */
+static void size_maps(struct syscount_bpf *skel, bool raw_enter, bool raw_exit, bool lat)
+{
+	bool by_proc = skel->rodata->by_process;
+
+	if (!raw_exit && !lat)
+		bpf_map__set_max_entries(skel->maps.starts, 1);
+	if (!raw_enter || by_proc)
+		bpf_map__set_max_entries(skel->maps.sys_counts, 1);
+	if (!raw_enter || !by_proc)
+		bpf_map__set_max_entries(skel->maps.proc_counts, 1);
+	if (!lat)
+		bpf_map__set_max_entries(skel->maps.hists, 1);
+}
+
 static int load_skel(struct syscount_bpf *skel, bool raw_enter, bool raw_exit, bool lat)
 {
 	int err;
 
+	size_maps(skel, raw_enter, raw_exit, lat);
 	bpf_program__set_autoload(skel->progs.sys_enter, raw_enter);
 	bpf_program__set_autoload(skel->progs.sys_exit, raw_exit);
 	bpf_program__set_autoload(skel->progs.lat_enter, lat);
@@ -110,13 +133,13 @@ static int attach_syscount(struct syscount_bpf *skel, bool need_exit)
 		return -1;
 	skel->links.sys_enter = bpf_program__attach(skel->progs.sys_enter);
 	if (!skel->links.sys_enter) {
-		ps_err("attach to tracepoint raw_syscalls/sys_enter: %s", strerror(errno));
+		ps_err("attach to raw tracepoint sys_enter: %s", strerror(errno));
 		return -1;
 	}
 	if (need_exit) {
 		skel->links.sys_exit = bpf_program__attach(skel->progs.sys_exit);
 		if (!skel->links.sys_exit) {
-			ps_err("attach to tracepoint raw_syscalls/sys_exit: %s", strerror(errno));
+			ps_err("attach to raw tracepoint sys_exit: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -261,6 +284,9 @@ static void print_rows(struct row *rows, int n, bool by_process, bool lat, uint6
 	uint64_t total = 0;
 	int i;
 
+	/* Names are read when first printed: start-up does not wait for them. */
+	if (!by_process)
+		sysnames_load_numbers();
 	sort_by_time = lat;
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	for (i = 0; i < n; i++)
@@ -371,8 +397,6 @@ int cmd_syscount(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (ps_need_root("syscount"))
-		return EXIT_RUNTIME;
-	if (!by_process && sysnames_load())
 		return EXIT_RUNTIME;
 	skel = open_skel(pid);
 	if (!skel)
@@ -601,7 +625,7 @@ struct sys_session *syscount_start(int pid)
 		return NULL;
 	s->prev = calloc(CPU_MAX_SYSCALLS, sizeof(*s->prev));
 	s->rows = calloc(CPU_MAX_SYSCALLS, sizeof(*s->rows));
-	if (!s->prev || !s->rows || sysnames_load())
+	if (!s->prev || !s->rows)
 		goto fail;
 	s->skel = open_skel(pid);
 	if (!s->skel)
@@ -631,6 +655,7 @@ int syscount_read(struct sys_session *s, struct sys_top *out, int max)
 
 	if (n < 0)
 		return n;
+	sysnames_load_numbers();
 	qsort(s->rows, n, sizeof(*s->rows), by_time);
 	for (i = 0; i < n && i < max; i++) {
 		snprintf(out[i].name, sizeof(out[i].name), "%s",

@@ -16,6 +16,9 @@
  * (linux-libc-dev), read at run time: the system headers of this machine,
  * not a table compiled into pktscope.  A number the header does not know
  * (a kernel newer than the headers) prints as "[nr N]", never a wrong name.
+ *
+ * The two are loaded apart: syscount needs only the numbers (and so no
+ * tracefs), syslat only the names.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -29,7 +32,7 @@
 static char **names;
 static int nnames;
 static char *hnames[CPU_MAX_SYSCALLS];
-static int loaded;
+static int loaded, hloaded;
 
 static const char *const headers[] = {
 	"/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
@@ -101,12 +104,19 @@ int sysnames_load(void)
 		return -1;
 	}
 	qsort(names, nnames, sizeof(*names), name_cmp);
+	loaded = 1;
+	return 0;
+}
+
+void sysnames_load_numbers(void)
+{
+	if (hloaded)
+		return;
+	hloaded = 1;
 	load_header();
 	if (!hnames[0])
 		ps_warn("no <asm/unistd_64.h> (apt-get install linux-libc-dev): "
 			"syscall numbers print as [nr N]");
-	loaded = 1;
-	return 0;
 }
 
 int sysnames_count(void)
