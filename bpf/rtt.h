@@ -7,9 +7,17 @@
  * sends: egress (TC) records when something that elicits an answer left,
  * ingress (XDP, or TC ingress when no XDP program is attached) closes the
  * sample when the answer arrives.
- *  - ts:        TCP timestamps.  Egress records (flow, TSval) of segments that
- *               carry data or FIN, first packet of a TSval only; an ingress
- *               segment of the reverse flow whose TSecr matches closes it.
+ *  - ts:        TCP timestamps.  One TSval per flow is outstanding at a
+ *               time, in a direct-mapped table (ps_rtt_ts, indexed by a hash
+ *               of the flow, 2-way; no hash map on the packet path): egress records
+ *               the TSval of a segment that carries data, SYN or FIN when the
+ *               flow's slot is free; the first ingress segment of the reverse
+ *               flow whose TSecr equals it closes the sample, one whose TSecr
+ *               is later frees the slot without one (its echo was skipped or
+ *               lost).  So a flow gives about one sample per round trip, like
+ *               a ping that rides on the flow's own segments.  A retransmitted
+ *               SYN replaces its pending TSval: its fresh TSval tells which
+ *               SYN the SYN-ACK answers (RFC 7323 RTTM), no Karn ambiguity.
  *  - seqack:    TCP without timestamps.  Up to PS_RTT_SEGS outstanding end
  *               sequence numbers per flow; an ACK covering them closes them,
  *               timed from the oldest.  Karn's rule: a segment whose range was
@@ -17,12 +25,13 @@
  *               retransmitted, and an ACK covering one gives no sample.
  *  - icmp:      ICMP / ICMPv6 echo, matched by (addresses, id, sequence).
  *  - handshake: the SYN (client: SYN -> SYN-ACK) or SYN-ACK (server:
- *               SYN-ACK -> ACK) of a connection, through the seq/ack path.
+ *               SYN-ACK -> ACK) of a connection, through the timestamp table
+ *               when the SYN carries timestamps, else the seq/ack path.
  */
 #ifndef PKTSCOPE_RTT_H
 #define PKTSCOPE_RTT_H
 
-#define PS_RTT_LAYOUT_VERSION	1
+#define PS_RTT_LAYOUT_VERSION	2
 
 enum ps_rtt_src {
 	PS_RTT_SRC_TS = 0,
@@ -36,7 +45,10 @@ enum ps_rtt_src {
 #define PS_RTT_SEGS		8	/* outstanding segments per flow (seq/ack) */
 #define PS_RTT_RECENT		16	/* recent samples per flow, for p50 */
 #define PS_RTT_FLOWS_MAX	16384	/* per-flow LRU */
-#define PS_RTT_OUT_MAX		16384	/* outstanding timestamps / echo requests */
+#define PS_RTT_OUT_MAX		16384	/* outstanding echo requests */
+#define PS_RTT_TS_SLOTS		16384	/* timestamp table; a power of two */
+#define PS_RTT_TS_STALE_NS	1000000000ull	/* another flow may take a slot after 1 s */
+#define PS_RTT_TS_OWN_STALE_NS	10000000000ull	/* the flow itself replaces its TSval after 10 s */
 #define PS_RTT_RB_SIZE		(256 * 1024)
 #define PS_RTT_EV_GAP_US	100000	/* default: one event per flow per 100 ms */
 
@@ -52,16 +64,34 @@ struct ps_rtt_flow {
 };
 _Static_assert(sizeof(struct ps_rtt_flow) == 40, "struct ps_rtt_flow layout changed");
 
-#define PS_RTT_OUT_TS	1
 #define PS_RTT_OUT_ICMP	2
 
 /* Key of the outstanding map; the value is the send time (ktime ns). */
 struct ps_rtt_outkey {
 	struct ps_rtt_flow f;
-	__u32 id;		/* TSval, or echo id << 16 | sequence */
-	__u32 kind;		/* PS_RTT_OUT_* */
+	__u32 id;		/* echo id << 16 | sequence */
+	__u32 kind;		/* PS_RTT_OUT_ICMP */
 };
 _Static_assert(sizeof(struct ps_rtt_outkey) == 48, "struct ps_rtt_outkey layout changed");
+
+#define PS_RTT_TS_SYN		(1u << 0)	/* the TSval of a SYN or SYN-ACK */
+
+/*
+ * A slot of the timestamp table: one cache line.  t is the send time and the
+ * slot's state: 0 free, 1 being written by one CPU, else pending since t.
+ * Writers claim a slot by a compare-and-swap of t and publish t last; a
+ * reader takes t, then the rest, then checks t again, and closes a sample
+ * only by swapping its t for 0: no torn slot yields a sample, and a TSval
+ * is answered once.
+ */
+struct ps_rtt_ts_slot {
+	struct ps_rtt_flow f;
+	__u32 tsval;
+	__u32 flags;		/* PS_RTT_TS_* */
+	__u64 t;
+	__u64 _pad;
+};
+_Static_assert(sizeof(struct ps_rtt_ts_slot) == 64, "struct ps_rtt_ts_slot layout changed");
 
 #define PS_RTT_SEG_RETRANS	(1u << 0)
 #define PS_RTT_SEG_SYN		(1u << 1)
@@ -108,7 +138,9 @@ _Static_assert(sizeof(struct ps_rtt_hist) == 8 * (PS_RTT_SLOTS + 2),
 /* Per-CPU, one entry. */
 struct ps_rtt_counters {
 	__u64 ts_recorded;	/* TSvals recorded at egress */
-	__u64 ts_dup;		/* segments whose TSval was already outstanding */
+	__u64 ts_dup;		/* segments sent while the flow had a TSval pending */
+	__u64 ts_busy;		/* not recorded: the slot pending for another flow */
+	__u64 ts_unmatched;	/* pending TSvals freed by a later echo, no sample */
 	__u64 icmp_recorded;	/* echo requests recorded */
 	__u64 seq_recorded;	/* segments recorded for seq/ack (incl. SYN) */
 	__u64 seq_full;		/* new segments not recorded: all slots in use */
@@ -118,7 +150,7 @@ struct ps_rtt_counters {
 	__u64 events_limited;	/* samples not sent as events: per-flow rate limit */
 	__u64 events_lost;	/* ring buffer full */
 };
-_Static_assert(sizeof(struct ps_rtt_counters) == 80, "struct ps_rtt_counters layout changed");
+_Static_assert(sizeof(struct ps_rtt_counters) == 96, "struct ps_rtt_counters layout changed");
 
 /* Written by `pktscope rtt --events` while it runs. */
 struct ps_rtt_ctl {
@@ -135,6 +167,22 @@ struct ps_rtt_event {
 	__u8 _pad[7];
 };
 _Static_assert(sizeof(struct ps_rtt_event) == 64, "struct ps_rtt_event layout changed");
+
+/*
+ * Index of flow f in the timestamp table: a multiplicative hash, no map.
+ * Outside __bpf__: tests find colliding flows with it.
+ */
+static inline __u32 ps_rtt_ts_index(const struct ps_rtt_flow *f)
+{
+	__u32 l = f->laddr[0] ^ f->laddr[1] ^ f->laddr[2] ^ f->laddr[3];
+	__u32 r = f->raddr[0] ^ f->raddr[1] ^ f->raddr[2] ^ f->raddr[3];
+	__u32 h;
+
+	h = (l * 0x9e3779b1u) ^ r;
+	h = (h * 0x85ebca6bu) ^ ((__u32)f->lport << 16 | f->rport);
+	h *= 0xc2b2ae35u;
+	return (h ^ (h >> 16)) & (PS_RTT_TS_SLOTS - 1);
+}
 
 #ifdef __bpf__	/* ---- BPF side -------------------------------------------- */
 
@@ -155,6 +203,15 @@ struct {
 	__type(key, struct ps_rtt_outkey);
 	__type(value, __u64);
 } ps_rtt_out SEC(".maps");
+
+/* Mappable: user space counts the pending slots without a syscall per slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_RTT_TS_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct ps_rtt_ts_slot);
+} ps_rtt_ts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -197,6 +254,9 @@ struct {
 #define PS_TCP_FIN	0x01
 #define PS_TCP_SYN	0x02
 #define PS_TCP_ACK	0x10
+
+/* A new flow's value, in .rodata: ~350 bytes of zeros off the 512-byte stack. */
+static const struct ps_rtt_flowval ps_rtt_zero_flow;
 
 static __always_inline struct ps_rtt_counters *ps_rtt_ctr(void)
 {
@@ -260,10 +320,22 @@ static __always_inline int ps_rtt_tcp_ts(struct tcphdr *tcp, void *data_end, __u
 					 __u32 *tsecr)
 {
 	__u32 hlen = tcp->doff * 4, pos = sizeof(*tcp);
+	__u8 *o = (__u8 *)(tcp + 1);
 	int i;
 
+	/*
+	 * The layout Linux and most stacks send (RFC 7323 appendix A): NOP, NOP,
+	 * timestamps, first in the options: one load and compare, no walk.
+	 */
+	if (hlen >= 32 && o + 12 <= (__u8 *)data_end &&
+	    *(__u32 *)o == bpf_htonl(0x0101080a)) {
+		*tsval = bpf_ntohl(*(__be32 *)(o + 4));
+		*tsecr = bpf_ntohl(*(__be32 *)(o + 8));
+		return 0;
+	}
+
 	for (i = 0; i < PS_RTT_OPT_MAX; i++) {
-		__u8 *o, kind, len;
+		__u8 kind, len;
 
 		if (pos >= hlen || pos > 60)
 			return -1;
@@ -332,7 +404,6 @@ static __always_inline void ps_rtt_sample(const struct ps_rtt_flow *f,
 					  struct ps_rtt_flowval *v, __u64 now, __u64 rtt,
 					  __u32 src)
 {
-	struct ps_rtt_flowval zero = {};
 	struct ps_rtt_hist *h;
 	__u64 us = rtt / 1000;
 	__u32 slot, idx;
@@ -352,7 +423,7 @@ static __always_inline void ps_rtt_sample(const struct ps_rtt_flow *f,
 		h->sum_ns += rtt;
 	}
 	if (!v) {
-		bpf_map_update_elem(&ps_rtt_flows, f, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(&ps_rtt_flows, f, &ps_rtt_zero_flow, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&ps_rtt_flows, f);
 		if (!v)
 			return;
@@ -376,8 +447,9 @@ static __always_inline void ps_rtt_sample(const struct ps_rtt_flow *f,
 
 /* Egress TCP segment without timestamps, or a SYN: remember its end sequence. */
 static __always_inline void ps_rtt_seq_out(const struct ps_rtt_flow *f, __u32 seq,
-					   __u32 seg_len, bool syn, __u64 now)
+					   __u32 seg_len, bool syn)
 {
+	__u64 now;
 	struct ps_rtt_counters *c = ps_rtt_ctr();
 	struct ps_rtt_flowval *v;
 	__u32 end = seq + seg_len;
@@ -385,13 +457,13 @@ static __always_inline void ps_rtt_seq_out(const struct ps_rtt_flow *f, __u32 se
 
 	v = bpf_map_lookup_elem(&ps_rtt_flows, f);
 	if (!v) {
-		struct ps_rtt_flowval zero = {};
-
-		bpf_map_update_elem(&ps_rtt_flows, f, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(&ps_rtt_flows, f, &ps_rtt_zero_flow, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&ps_rtt_flows, f);
 		if (!v)
 			return;
 	}
+	/* The clock is read only where a time is stored (a helper call). */
+	now = bpf_ktime_get_ns();
 	if (v->seq_valid && !ps_seq_after_eq(seq, v->snd_nxt)) {
 		/*
 		 * Part of this range was sent before: every outstanding segment
@@ -438,8 +510,9 @@ static __always_inline void ps_rtt_seq_out(const struct ps_rtt_flow *f, __u32 se
 }
 
 /* Ingress ACK: close every outstanding segment it covers; timed from the oldest. */
-static __always_inline void ps_rtt_seq_in(const struct ps_rtt_flow *f, __u32 ack, __u64 now)
+static __always_inline void ps_rtt_seq_in(const struct ps_rtt_flow *f, __u32 ack)
 {
+	__u64 now;
 	struct ps_rtt_flowval *v;
 	__u64 oldest = ~0ull;
 	bool found = false, retrans = false, syn = false;
@@ -472,20 +545,158 @@ static __always_inline void ps_rtt_seq_in(const struct ps_rtt_flow *f, __u32 ack
 			c->karn_skipped++;
 		return;
 	}
+	now = bpf_ktime_get_ns();
 	if (now > oldest)
 		ps_rtt_sample(f, v, now, now - oldest,
 			      syn ? PS_RTT_SRC_HANDSHAKE : PS_RTT_SRC_SEQACK);
 }
 
+static __always_inline bool ps_rtt_flow_eq(const struct ps_rtt_flow *a,
+					   const struct ps_rtt_flow *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 d = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
+/* A slot's age on the coarse clock (no clocksource read): good for seconds. */
+static __always_inline __u64 ps_rtt_ts_age(__u64 t)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	/* A slot written a moment ago may look younger than the coarse clock. */
+	return now > t ? now - t : 0;
+}
+
+/*
+ * The two slots a flow may use (2-way: a pair of neighbours, so that a flow
+ * waits for another only when both are pending) and the one holding this
+ * flow's pending TSval, if any.
+ */
+struct ps_rtt_ts_pair {
+	struct ps_rtt_ts_slot *s[2];
+	__u64 t[2];
+	int own;		/* index into s of the flow's pending slot, or -1 */
+};
+
+static __always_inline int ps_rtt_ts_pair(struct ps_rtt_ts_pair *pr, const struct ps_rtt_flow *f)
+{
+	__u32 k0 = ps_rtt_ts_index(f), k1 = k0 ^ 1;
+
+	pr->s[0] = bpf_map_lookup_elem(&ps_rtt_ts, &k0);
+	pr->s[1] = bpf_map_lookup_elem(&ps_rtt_ts, &k1);
+	if (!pr->s[0] || !pr->s[1])
+		return -1;
+	pr->t[0] = *(volatile __u64 *)&pr->s[0]->t;
+	pr->t[1] = *(volatile __u64 *)&pr->s[1]->t;
+	pr->own = -1;
+	if (pr->t[0] > 1 && ps_rtt_flow_eq(&pr->s[0]->f, f))
+		pr->own = 0;
+	else if (pr->t[1] > 1 && ps_rtt_flow_eq(&pr->s[1]->f, f))
+		pr->own = 1;
+	return 0;
+}
+
+/*
+ * Egress segment with timestamps that elicits an answer: record its TSval
+ * unless the flow has one pending (see struct ps_rtt_ts_slot).
+ */
+static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsval, bool syn)
+{
+	struct ps_rtt_counters *c = ps_rtt_ctr();
+	struct ps_rtt_ts_pair pr;
+	struct ps_rtt_ts_slot *s;
+	__u64 t;
+	int i;
+
+	if (ps_rtt_ts_pair(&pr, f))
+		return;
+	if (pr.own >= 0) {
+		i = pr.own & 1;
+		/*
+		 * The flow's own TSval waits for its echo; a resent SYN
+		 * replaces it (its new TSval is what the SYN-ACK echoes).
+		 */
+		if (!(syn && (pr.s[i]->flags & PS_RTT_TS_SYN)) &&
+		    ps_rtt_ts_age(pr.t[i]) < PS_RTT_TS_OWN_STALE_NS) {
+			if (c)
+				c->ts_dup++;
+			return;
+		}
+	} else if (!pr.t[0] || (pr.t[0] > 1 && ps_rtt_ts_age(pr.t[0]) >= PS_RTT_TS_STALE_NS)) {
+		i = 0;
+	} else if (!pr.t[1] || (pr.t[1] > 1 && ps_rtt_ts_age(pr.t[1]) >= PS_RTT_TS_STALE_NS)) {
+		i = 1;
+	} else {
+		if (c)
+			c->ts_busy++;
+		return;
+	}
+	s = pr.s[i & 1];
+	t = pr.t[i & 1];
+	if (__sync_val_compare_and_swap(&s->t, t, 1) != t) {
+		if (c)
+			c->ts_busy++;
+		return;
+	}
+	__builtin_memcpy(&s->f, f, sizeof(*f));
+	s->tsval = tsval;
+	s->flags = syn ? PS_RTT_TS_SYN : 0;
+	/* Published last, by an atomic exchange: a full barrier. */
+	__sync_lock_test_and_set(&s->t, bpf_ktime_get_ns());
+	if (c)
+		c->ts_recorded++;
+}
+
+/*
+ * Ingress segment with timestamps: its TSecr answers the flow's pending
+ * TSval, or passes it (the echo of that TSval was skipped or lost).
+ */
+static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsecr)
+{
+	struct ps_rtt_ts_pair pr;
+	struct ps_rtt_ts_slot *s;
+	__u32 tsval, flags;
+	__u64 t;
+
+	if (ps_rtt_ts_pair(&pr, f) || pr.own < 0)
+		return;
+	s = pr.s[pr.own & 1];
+	t = pr.t[pr.own & 1];
+	tsval = s->tsval;
+	flags = s->flags;
+	/*
+	 * The swap of t for 0 commits: it fails if a writer took the slot
+	 * since t was read (t never comes back to an old value), so the
+	 * fields read above belong to t.
+	 */
+	if (tsecr == tsval) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if (now > t && __sync_val_compare_and_swap(&s->t, t, 0) == t)
+			ps_rtt_sample(f, NULL, now, now - t,
+				      flags & PS_RTT_TS_SYN ? PS_RTT_SRC_HANDSHAKE : PS_RTT_SRC_TS);
+	} else if ((__s32)(tsecr - tsval) > 0) {
+		if (__sync_val_compare_and_swap(&s->t, t, 0) == t) {
+			struct ps_rtt_counters *c = ps_rtt_ctr();
+
+			if (c)
+				c->ts_unmatched++;
+		}
+	}
+}
+
 static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp,
-				       void *data_end, __u64 len, __u32 l4_off, bool ingress,
-				       __u64 now)
+				       void *data_end, __u64 len, __u32 l4_off, bool ingress)
 {
 	__u32 tsval = 0, tsecr = 0, seq, seg_len;
 	__u8 flags = ((__u8 *)tcp)[13];
 	bool has_ts, syn = flags & PS_TCP_SYN;
-	struct ps_rtt_outkey k = {};
-	__u64 *t, sent;
 
 	f->lport = bpf_ntohs(ingress ? tcp->dest : tcp->source);
 	f->rport = bpf_ntohs(ingress ? tcp->source : tcp->dest);
@@ -494,22 +705,17 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp
 	if (ingress) {
 		if (!(flags & PS_TCP_ACK))
 			return;
-		if (has_ts && tsecr && !syn) {
-			__builtin_memcpy(&k.f, f, sizeof(*f));
-			k.id = tsecr;
-			k.kind = PS_RTT_OUT_TS;
-			t = bpf_map_lookup_elem(&ps_rtt_out, &k);
-			if (t) {
-				sent = *t;
-				/* First match only: later echoes of this TSval find nothing. */
-				if (now > sent && !bpf_map_delete_elem(&ps_rtt_out, &k))
-					ps_rtt_sample(f, NULL, now, now - sent, PS_RTT_SRC_TS);
-				/* Its TSval was timed: no seq/ack segment of it is outstanding. */
-				return;
-			}
+		/*
+		 * Timestamps are on for the whole connection or for none of it
+		 * (RFC 7323 negotiates them on the SYN): a segment with them
+		 * answers through the table only, one without through seq/ack.
+		 */
+		if (has_ts) {
+			if (tsecr)
+				ps_rtt_ts_in(f, tsecr);
+			return;
 		}
-		/* No timestamps, or an ACK of our SYN / SYN-ACK. */
-		ps_rtt_seq_in(f, bpf_ntohl(tcp->ack_seq), now);
+		ps_rtt_seq_in(f, bpf_ntohl(tcp->ack_seq));
 		return;
 	}
 
@@ -519,33 +725,16 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp
 	/* Pure ACKs elicit no answer of their own: nothing to time. */
 	if (!seg_len)
 		return;
-	if (!has_ts || syn) {
-		ps_rtt_seq_out(f, seq, seg_len, syn, now);
-		return;
-	}
-	__builtin_memcpy(&k.f, f, sizeof(*f));
-	k.id = tsval;
-	k.kind = PS_RTT_OUT_TS;
-	{
-		struct ps_rtt_counters *c = ps_rtt_ctr();
-
-		/*
-		 * Look first: an LRU insert of a key that exists takes a free
-		 * node before it fails, several times the cost of the lookup.
-		 */
-		if (bpf_map_lookup_elem(&ps_rtt_out, &k) ||
-		    bpf_map_update_elem(&ps_rtt_out, &k, &now, BPF_NOEXIST)) {
-			if (c)
-				c->ts_dup++;
-		} else if (c) {
-			c->ts_recorded++;
-		}
-	}
+	if (has_ts)
+		ps_rtt_ts_out(f, tsval, syn);
+	else
+		ps_rtt_seq_out(f, seq, seg_len, syn);
 }
 
 static __always_inline void ps_rtt_icmp(struct ps_rtt_flow *f, __u8 *h, void *data_end,
-					bool ingress, __u64 now)
+					bool ingress)
 {
+	__u64 now;
 	struct ps_rtt_outkey k = {};
 	__u8 type, req, rep;
 	__u64 *t, sent;
@@ -564,6 +753,8 @@ static __always_inline void ps_rtt_icmp(struct ps_rtt_flow *f, __u8 *h, void *da
 	if (!ingress) {
 		struct ps_rtt_counters *c = ps_rtt_ctr();
 
+		now = bpf_ktime_get_ns();
+
 		/* A repeated (id, seq) keeps its first send time. */
 		if (!bpf_map_lookup_elem(&ps_rtt_out, &k) &&
 		    !bpf_map_update_elem(&ps_rtt_out, &k, &now, BPF_NOEXIST) && c)
@@ -574,6 +765,7 @@ static __always_inline void ps_rtt_icmp(struct ps_rtt_flow *f, __u8 *h, void *da
 	if (!t)
 		return;
 	sent = *t;
+	now = bpf_ktime_get_ns();
 	if (now > sent && !bpf_map_delete_elem(&ps_rtt_out, &k))
 		ps_rtt_sample(f, NULL, now, now - sent, PS_RTT_SRC_ICMP);
 }
@@ -587,7 +779,6 @@ static __always_inline int ps_rtt_run(void *data, void *data_end, const struct p
 {
 	struct ps_rtt_flow f;
 	__u32 off;
-	__u64 now;
 
 	if (!p || p->bad || (p->flags & PS_F_LATERFRAG))
 		return 0;
@@ -598,15 +789,14 @@ static __always_inline int ps_rtt_run(void *data, void *data_end, const struct p
 		return 0;
 	if (ps_rtt_key(&f, p, data, data_end, ingress))
 		return 0;
-	now = bpf_ktime_get_ns();
 	if (p->l4 == PS_L4_TCP) {
 		struct tcphdr *tcp = data + off;
 
 		if ((void *)(tcp + 1) > data_end)
 			return 0;
-		ps_rtt_tcp(&f, tcp, data_end, len, off, ingress, now);
+		ps_rtt_tcp(&f, tcp, data_end, len, off, ingress);
 	} else {
-		ps_rtt_icmp(&f, data + off, data_end, ingress, now);
+		ps_rtt_icmp(&f, data + off, data_end, ingress);
 	}
 	return 0;
 }

@@ -72,8 +72,8 @@ static const char *const failpoints[] = {
 	"mkdir",		/* pin directory made, still empty */
 	"pin-meta",		/* meta pinned, flags "attaching" */
 	"pin-stats", "pin-filter_rules", "pin-filter_ctl", "pin-filter_stats",
-	"pin-rtt_flows", "pin-rtt_outstanding", "pin-rtt_hist", "pin-rtt_counters",
-	"pin-rtt_ctl", "pin-rtt_events",
+	"pin-rtt_flows", "pin-rtt_outstanding", "pin-rtt_ts", "pin-rtt_hist",
+	"pin-rtt_counters", "pin-rtt_ctl", "pin-rtt_events",
 	"xdp",			/* XDP program attached and recorded in meta */
 	"tc-clsact",		/* clsact qdisc made by pktscope, recorded */
 	"tc-ingress",		/* TC ingress filter attached and recorded */
@@ -694,6 +694,7 @@ int cmd_attach(int argc, char **argv)
 	} else {
 		/* Off: the RTT maps exist (both objects declare them) but hold nothing. */
 		bpf_map__set_max_entries(tc->maps.ps_rtt_out, 1);
+		bpf_map__set_max_entries(tc->maps.ps_rtt_ts, 1);
 		bpf_map__set_max_entries(tc->maps.ps_rtt_flows, 1);
 		bpf_map__set_max_entries(tc->maps.ps_rtt_events, 4096);
 	}
@@ -743,6 +744,7 @@ int cmd_attach(int argc, char **argv)
 	if (ao.rtt &&
 	    (ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_flows), dir, "rtt_flows") ||
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_out), dir, "rtt_outstanding") ||
+	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ts), dir, "rtt_ts") ||
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_hist), dir, "rtt_hist") ||
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ctrs), dir, "rtt_counters") ||
 	     ps_pin_fd(bpf_map__fd(tc->maps.ps_rtt_ctl), dir, "rtt_ctl") ||
@@ -763,6 +765,7 @@ int cmd_attach(int argc, char **argv)
 		    bpf_map__reuse_fd(xdp->maps.ps_fctl, bpf_map__fd(tc->maps.ps_fctl)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_fstats, bpf_map__fd(tc->maps.ps_fstats)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rtt_out, bpf_map__fd(tc->maps.ps_rtt_out)) ||
+		    bpf_map__reuse_fd(xdp->maps.ps_rtt_ts, bpf_map__fd(tc->maps.ps_rtt_ts)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rtt_flows, bpf_map__fd(tc->maps.ps_rtt_flows)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rtt_hist, bpf_map__fd(tc->maps.ps_rtt_hist)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rtt_ctrs, bpf_map__fd(tc->maps.ps_rtt_ctrs)) ||

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -22,14 +23,14 @@
 static const char *const src_names[PS_RTT_SRC_MAX] = { "ts", "seqack", "icmp", "handshake" };
 
 struct rtt_pins {
-	int flows_fd, out_fd, hist_fd, ctrs_fd, ctl_fd, events_fd;
-	__u32 out_max, flows_max;
+	int flows_fd, out_fd, ts_fd, hist_fd, ctrs_fd, ctl_fd, events_fd;
+	__u32 out_max, flows_max, ts_max;
 };
 
 static void rtt_close(struct rtt_pins *r)
 {
-	int *fds[] = { &r->flows_fd, &r->out_fd, &r->hist_fd, &r->ctrs_fd, &r->ctl_fd,
-		       &r->events_fd };
+	int *fds[] = { &r->flows_fd, &r->out_fd, &r->ts_fd, &r->hist_fd, &r->ctrs_fd,
+		       &r->ctl_fd, &r->events_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -75,7 +76,8 @@ static int open_pin(const char *dir, const char *name, __u32 value_size, __u32 *
 static int rtt_open(const char *dir, struct rtt_pins *r, bool quiet)
 {
 	memset(r, 0, sizeof(*r));
-	r->flows_fd = r->out_fd = r->hist_fd = r->ctrs_fd = r->ctl_fd = r->events_fd = -1;
+	r->flows_fd = r->out_fd = r->ts_fd = r->hist_fd = r->ctrs_fd = r->ctl_fd = -1;
+	r->events_fd = -1;
 	r->hist_fd = open_pin(dir, "rtt_hist", sizeof(struct ps_rtt_hist), NULL, true);
 	if (r->hist_fd == -1)
 		return 1;
@@ -84,11 +86,12 @@ static int rtt_open(const char *dir, struct rtt_pins *r, bool quiet)
 	r->flows_fd = open_pin(dir, "rtt_flows", sizeof(struct ps_rtt_flowval), &r->flows_max,
 			       quiet);
 	r->out_fd = open_pin(dir, "rtt_outstanding", sizeof(__u64), &r->out_max, quiet);
+	r->ts_fd = open_pin(dir, "rtt_ts", sizeof(struct ps_rtt_ts_slot), &r->ts_max, quiet);
 	r->ctrs_fd = open_pin(dir, "rtt_counters", sizeof(struct ps_rtt_counters), NULL, quiet);
 	r->ctl_fd = open_pin(dir, "rtt_ctl", sizeof(struct ps_rtt_ctl), NULL, quiet);
 	r->events_fd = open_pin(dir, "rtt_events", 0, NULL, quiet);
-	if (r->flows_fd < 0 || r->out_fd < 0 || r->ctrs_fd < 0 || r->ctl_fd < 0 ||
-	    r->events_fd < 0) {
+	if (r->flows_fd < 0 || r->out_fd < 0 || r->ts_fd < 0 || r->ctrs_fd < 0 ||
+	    r->ctl_fd < 0 || r->events_fd < 0) {
 		rtt_close(r);
 		return -1;
 	}
@@ -141,6 +144,26 @@ static __u32 count_entries(int fd, size_t key_size)
 		prev = key;
 		n++;
 	}
+	return n;
+}
+
+/*
+ * Pending slots of the timestamp table (t > 1, see struct ps_rtt_ts_slot),
+ * read through a read-only mapping of the array: one pass over memory, no
+ * syscall per slot.
+ */
+static __u32 count_ts_pending(int fd, __u32 slots)
+{
+	size_t len = (size_t)slots * sizeof(struct ps_rtt_ts_slot);
+	const struct ps_rtt_ts_slot *s;
+	__u32 i, n = 0;
+
+	s = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED)
+		return 0;
+	for (i = 0; i < slots; i++)
+		n += *(volatile const __u64 *)&s[i].t > 1;
+	munmap((void *)s, len);
 	return n;
 }
 
@@ -324,7 +347,9 @@ static void print_counters(const struct rtt_pins *r)
 		return;
 	out_obj_open("counters");
 	out_u64("ts_recorded", "recorded: ts %llu", c.ts_recorded);
-	out_u64("ts_dup", " (dup %llu)", c.ts_dup);
+	out_u64("ts_dup", " (dup %llu", c.ts_dup);
+	out_u64("ts_busy", ", slot busy %llu", c.ts_busy);
+	out_u64("ts_unmatched", ", unmatched %llu)", c.ts_unmatched);
 	out_u64("icmp_recorded", ", icmp %llu", c.icmp_recorded);
 	out_u64("seq_recorded", ", seq %llu", c.seq_recorded);
 	out_u64("seq_full", " (slots full %llu)", c.seq_full);
@@ -336,6 +361,8 @@ static void print_counters(const struct rtt_pins *r)
 	out_u64("outstanding", "outstanding entries %llu", count_entries(r->out_fd,
 						sizeof(struct ps_rtt_outkey)));
 	out_u64("outstanding_max", " of %llu", r->out_max);
+	out_u64("ts_pending", ", timestamps pending %llu", count_ts_pending(r->ts_fd, r->ts_max));
+	out_u64("ts_slots", " of %llu", r->ts_max);
 	out_u64("flows", ", flows %llu", count_entries(r->flows_fd, sizeof(struct ps_rtt_flow)));
 	out_u64("flows_max", " of %llu\n", r->flows_max);
 	out_obj_close();

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -75,6 +76,29 @@ static unsigned long long entries(int fd, size_t ksz)
 		c++;
 	}
 	return c;
+}
+
+/* Pending slots of the timestamp table (t > 1), through a mapping. */
+static unsigned long long ts_pending(int fd)
+{
+	size_t len = PS_RTT_TS_SLOTS * sizeof(struct ps_rtt_ts_slot);
+	const struct ps_rtt_ts_slot *s;
+	unsigned long long n = 0;
+	__u32 i;
+
+	s = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED)
+		return ~0ull;
+	for (i = 0; i < PS_RTT_TS_SLOTS; i++)
+		n += s[i].t > 1;
+	munmap((void *)s, len);
+	return n;
+}
+
+/* Put the local port of the frame built last (out: source, else destination). */
+static void local_port(bool out, __u16 port)
+{
+	put16(fr.b + 34 + (out ? 0 : 2), port);
 }
 
 static int run(int prog_fd)
@@ -157,7 +181,7 @@ int main(void)
 {
 	struct tc_stats_bpf *tc = NULL, *off = NULL;
 	struct xdp_stats_bpf *xdp = NULL;
-	int out_fd, in_fd, ctrs, hist, outm, flows;
+	int out_fd, in_fd, ctrs, hist, outm, flows, tsm;
 	__u8 o[16];
 	struct ps_rtt_flow key = { .laddr = { htonl(0x0a000001) }, .raddr = { htonl(0x0a000002) },
 				   .lport = 40000, .rport = 80, .family = 4, .proto = 6 };
@@ -178,6 +202,7 @@ int main(void)
 	if (tc_stats_bpf__load(tc) || tc_stats_bpf__load(off))
 		goto load_err;
 	if (bpf_map__reuse_fd(xdp->maps.ps_rtt_out, bpf_map__fd(tc->maps.ps_rtt_out)) ||
+	    bpf_map__reuse_fd(xdp->maps.ps_rtt_ts, bpf_map__fd(tc->maps.ps_rtt_ts)) ||
 	    bpf_map__reuse_fd(xdp->maps.ps_rtt_flows, bpf_map__fd(tc->maps.ps_rtt_flows)) ||
 	    bpf_map__reuse_fd(xdp->maps.ps_rtt_hist, bpf_map__fd(tc->maps.ps_rtt_hist)) ||
 	    bpf_map__reuse_fd(xdp->maps.ps_rtt_ctrs, bpf_map__fd(tc->maps.ps_rtt_ctrs)) ||
@@ -189,13 +214,15 @@ int main(void)
 	hist = bpf_map__fd(tc->maps.ps_rtt_hist);
 	outm = bpf_map__fd(tc->maps.ps_rtt_out);
 	flows = bpf_map__fd(tc->maps.ps_rtt_flows);
+	tsm = bpf_map__fd(tc->maps.ps_rtt_ts);
 
 	/* RTT off: the same egress segment records nothing. */
 	ts_opt(o, 100, 0);
 	tcp(true, 0x18, 1, 1, o, 12, 100);
 	run(bpf_program__fd(off->progs.ps_tc_out));
 	check("off_records_nothing", 0,
-	      entries(bpf_map__fd(off->maps.ps_rtt_out), sizeof(struct ps_rtt_outkey)));
+	      entries(bpf_map__fd(off->maps.ps_rtt_out), sizeof(struct ps_rtt_outkey)) +
+	      ts_pending(bpf_map__fd(off->maps.ps_rtt_ts)));
 
 	/* Timestamps: recorded once, matched once, by the reverse flow only. */
 	run(out_fd);
@@ -215,7 +242,8 @@ int main(void)
 	check("ts_echo_sample", 1, samples(hist, PS_RTT_SRC_TS));
 	run(in_fd);
 	check("ts_first_match_only", 1, samples(hist, PS_RTT_SRC_TS));
-	check("ts_outstanding_empty", 0, entries(outm, sizeof(struct ps_rtt_outkey)));
+	check("ts_outstanding_empty", 0, entries(outm, sizeof(struct ps_rtt_outkey)) +
+	      ts_pending(tsm));
 	check("ts_flow_count", 1, bpf_map_lookup_elem(flows, &key, &fv) ? 0 : fv.count);
 
 	/* Option walk: MSS, SACK-permitted, then timestamps. */
@@ -288,6 +316,120 @@ int main(void)
 	check("icmp_sample", 1, samples(hist, PS_RTT_SRC_ICMP));
 	run(in_fd);
 	check("icmp_first_match_only", 1, samples(hist, PS_RTT_SRC_ICMP));
+
+	/* The timestamp table: one pending TSval per flow. */
+	{
+		unsigned long long p0 = ts_pending(tsm), rec0 = ctr(ctrs, C(ts_recorded));
+		unsigned long long ts0 = samples(hist, PS_RTT_SRC_TS);
+		unsigned long long hs0 = samples(hist, PS_RTT_SRC_HANDSHAKE);
+		struct ps_rtt_flow a = key, b = key, c3;
+		__u16 p;
+
+		/* An echo later than the pending TSval frees it, no sample. */
+		ts_opt(o, 1000, 0);
+		tcp(true, 0x18, 1, 1, o, 12, 100);
+		local_port(true, 41001);
+		run(out_fd);
+		check("ts_table_pending", p0 + 1, ts_pending(tsm));
+		ts_opt(o, 9, 1001);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, 41001);
+		run(in_fd);
+		check("ts_later_echo_unmatched", 1, ctr(ctrs, C(ts_unmatched)));
+		check("ts_later_echo_no_sample", ts0, samples(hist, PS_RTT_SRC_TS));
+		check("ts_later_echo_frees_slot", p0, ts_pending(tsm));
+
+		/* An earlier echo leaves it pending; its own echo closes it. */
+		ts_opt(o, 2000, 0);
+		tcp(true, 0x18, 1, 1, o, 12, 100);
+		local_port(true, 41002);
+		run(out_fd);
+		ts_opt(o, 9, 1999);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, 41002);
+		run(in_fd);
+		check("ts_earlier_echo_no_sample", ts0, samples(hist, PS_RTT_SRC_TS));
+		check("ts_earlier_echo_keeps_pending", p0 + 1, ts_pending(tsm));
+		ts_opt(o, 9, 2000);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, 41002);
+		run(in_fd);
+		check("ts_own_echo_sample", ts0 + 1, samples(hist, PS_RTT_SRC_TS));
+		check("ts_own_echo_frees_slot", p0, ts_pending(tsm));
+
+		/* A resent SYN replaces the pending TSval; the SYN-ACK's echo picks. */
+		ts_opt(o, 3000, 0);
+		tcp(true, 0x02, 7000, 0, o, 12, 0);
+		local_port(true, 41003);
+		run(out_fd);
+		ts_opt(o, 4000, 0);
+		tcp(true, 0x02, 7000, 0, o, 12, 0);
+		local_port(true, 41003);
+		run(out_fd);
+		check("syn_resent_recorded", rec0 + 4, ctr(ctrs, C(ts_recorded)));
+		ts_opt(o, 50, 3000);
+		tcp(false, 0x12, 3000, 7001, o, 12, 0);
+		local_port(false, 41003);
+		run(in_fd);
+		check("syn_ack_of_first_syn_no_sample", hs0, samples(hist, PS_RTT_SRC_HANDSHAKE));
+		ts_opt(o, 50, 4000);
+		tcp(false, 0x12, 3000, 7001, o, 12, 0);
+		local_port(false, 41003);
+		run(in_fd);
+		check("syn_ack_of_resent_syn_sample", hs0 + 1, samples(hist, PS_RTT_SRC_HANDSHAKE));
+
+		/* Three flows on one pair of slots: the third waits for a free one. */
+		a.lport = 41004;
+		for (p = 41005; p; p++) {
+			b.lport = p;
+			if (ps_rtt_ts_index(&b) >> 1 == ps_rtt_ts_index(&a) >> 1)
+				break;
+		}
+		c3 = key;
+		for (p = b.lport + 1; p; p++) {
+			c3.lport = p;
+			if (ps_rtt_ts_index(&c3) >> 1 == ps_rtt_ts_index(&a) >> 1)
+				break;
+		}
+		ts_opt(o, 5000, 0);
+		tcp(true, 0x18, 1, 1, o, 12, 100);
+		local_port(true, a.lport);
+		run(out_fd);
+		ts_opt(o, 5500, 0);
+		tcp(true, 0x18, 1, 1, o, 12, 100);
+		local_port(true, b.lport);
+		run(out_fd);
+		check("ts_pair_holds_two", p0 + 2, ts_pending(tsm));
+		ts_opt(o, 6000, 0);
+		tcp(true, 0x18, 1, 1, o, 12, 100);
+		local_port(true, c3.lport);
+		run(out_fd);
+		check("ts_pair_busy", 1, ctr(ctrs, C(ts_busy)));
+		ts_opt(o, 9, 6000);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, c3.lport);
+		run(in_fd);
+		check("ts_busy_flow_no_sample", ts0 + 1, samples(hist, PS_RTT_SRC_TS));
+		ts_opt(o, 9, 5000);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, a.lport);
+		run(in_fd);
+		ts_opt(o, 9, 5500);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, b.lport);
+		run(in_fd);
+		check("ts_pair_flows_samples", ts0 + 3, samples(hist, PS_RTT_SRC_TS));
+		ts_opt(o, 6001, 0);
+		tcp(true, 0x18, 1, 1, o, 12, 100);
+		local_port(true, c3.lport);
+		run(out_fd);
+		ts_opt(o, 9, 6001);
+		tcp(false, 0x10, 1, 101, o, 12, 0);
+		local_port(false, c3.lport);
+		run(in_fd);
+		check("ts_third_flow_after_free_sample", ts0 + 4, samples(hist, PS_RTT_SRC_TS));
+		check("ts_table_back_to_start", p0, ts_pending(tsm));
+	}
 
 	goto out;
 load_err:
