@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
 		perror("pagecache: mlockall");
+		close(fd);
 		return 1;
 	}
 	printf("ready\n");
