@@ -112,6 +112,40 @@ void ps_unpin_all(const char *dir);	/* every pin in dir, then dir */
 int ps_meta_read(const char *dir, struct ps_meta *m, bool quiet);
 int ps_stats_check(const char *dir, bool quiet);	/* 0, or -EPROTO: another layout */
 /*
+ * A pinned map as this build makes it: the sizes that are not 0 are checked
+ * (key_size only along with value_size).  fix is what the refusal tells the
+ * user to do; NULL: the map was made by another pktscope version, detach it
+ * with that one or remove the directory.
+ */
+struct ps_pin_map {
+	const char *name;	/* in the pin directory */
+	__u32 key_size, value_size, max_entries;
+	const char *fix;
+};
+#define PS_PIN_QUIET_OPEN	1	/* a pin that cannot be opened is not said */
+#define PS_PIN_QUIET_SIZE	2	/* nor one of other sizes */
+#define PS_PIN_QUIET		(PS_PIN_QUIET_OPEN | PS_PIN_QUIET_SIZE)
+/* The fd; -errno of the open; -EPROTO: other sizes.  *max_entries when not NULL. */
+int ps_pin_map_open(const char *dir, const struct ps_pin_map *m, int quiet, __u32 *max_entries);
+/*
+ * Tracepoint probes pinned per network namespace with their maps and links
+ * (attach --tcp, drops --persist attach), in PS_PIN_ROOT/<name>-<netns inode>.
+ */
+struct ps_persist {
+	const char *name;	/* "tcp" */
+	const char *probes;	/* "TCP probes": what the messages call them */
+	const char *detach;	/* the command that detaches them */
+	const char *bound_key;	/* the map bound an attach reports: "max_flows" */
+	const char *bound_what;	/* and its words: "flow table bound" */
+};
+int ps_persist_dir(const struct ps_persist *k, char *buf, size_t len, uint64_t *ino);
+/* Names dir; refuses one that exists; the pin root is ours: 0, or -1 (said). */
+int ps_persist_begin(const struct ps_persist *k, char *dir, size_t len, uint64_t *ino);
+int ps_persist_mkdir(const struct ps_persist *k, const char *dir);	/* 0, or -1 (said) */
+void ps_persist_attached(const struct ps_persist *k, const char *dir, uint64_t ino,
+			 uint64_t bound);
+int ps_persist_detach(const struct ps_persist *k, const char *what);	/* exit code */
+/*
  * Fault injection (ctl/attach.c): PKTSCOPE_FAILPOINT=STEP kills pktscope with
  * SIGKILL right after that step of an attach; PKTSCOPE_FAILPOINT=list names them.
  */
@@ -123,6 +157,15 @@ void ps_bpffs_check(void);
 
 /* Per-CPU map values: sum an array of nr_cpus values of size sz (8-aligned). */
 int ps_ncpus(void);
+/*
+ * Bulk memory in transparent huge pages (first touches of 4 KiB pages are
+ * slow on virtual machines): around a skeleton load, for libbpf's copy of the
+ * kernel BTF; and zeroed blocks for large arrays (ps_big_free with the size).
+ */
+void ps_btf_mem_begin(void);
+void ps_btf_mem_end(void);
+void *ps_big_alloc(size_t size);
+void ps_big_free(void *p, size_t size);
 
 /* Names of enum values, shared by the text and JSON outputs. */
 extern const char *const ps_dir_names[PS_DIR_MAX];

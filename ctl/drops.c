@@ -705,19 +705,19 @@ static int on_event(void *ctx, void *data, size_t len)
 
 /* ---- persistent mode ------------------------------------------------------------ */
 
-static int persist_dir(char *buf, size_t len, uint64_t *ino)
-{
-	if (ps_netns_ino(ino))
-		return -1;
-	snprintf(buf, len, "%s/drops-%llu", PS_PIN_ROOT, (unsigned long long)*ino);
-	return 0;
-}
+static const struct ps_persist kpersist = {
+	.name = "drops",
+	.probes = "kernel drop probes",
+	.detach = "pktscope drops --persist detach",
+	.bound_key = "max_entries",
+	.bound_what = "aggregate bound",
+};
 
 int drops_persist_attach(void)
 {
 	struct ps_drops_meta meta = {};
 	struct drops_bpf *skel = NULL;
-	char dir[PATH_MAX], path[PATH_MAX + 64], ns[64];
+	char dir[PATH_MAX];
 	static const char *const ln[] = { "link_kfree_skb", "link_xdp_exception",
 					  "link_xdp_redirect_err" };
 	struct bpf_link *links[3];
@@ -727,14 +727,7 @@ int drops_persist_attach(void)
 	bool made_dir = false;
 
 	if (ps_need_root("drops --persist attach") || ps_mount_bpffs() || ps_mount_tracefs() ||
-	    persist_dir(dir, sizeof(dir), &ino))
-		return EXIT_RUNTIME;
-	if (!access(dir, F_OK)) {
-		ps_err("kernel drop probes are already attached in this netns (%s): detach them "
-		       "first (pktscope drops --persist detach)", dir);
-		return EXIT_RUNTIME;
-	}
-	if (ps_pin_root_ok(true))
+	    ps_persist_begin(&kpersist, dir, sizeof(dir), &ino))
 		return EXIT_RUNTIME;
 	skel = drops_bpf__open();
 	if (!skel) {
@@ -752,13 +745,8 @@ int drops_persist_attach(void)
 		goto out;
 	}
 	ps_failpoint("drops-load");
-	/* mkdir, not the access() above, decides a race between two attaches */
-	if (mkdir(dir, 0700)) {
-		ps_err(errno == EEXIST ? "kernel drop probes are already attached in this netns "
-		       "(%s): detach them first (pktscope drops --persist detach)" :
-		       "create %s: %s", dir, strerror(errno));
+	if (ps_persist_mkdir(&kpersist, dir))
 		goto out;
-	}
 	made_dir = true;
 	meta.magic = PS_DROPS_MAGIC;
 	meta.layout_version = PS_DROPS_LAYOUT_VERSION;
@@ -786,23 +774,11 @@ int drops_persist_attach(void)
 	links[1] = skel->links.ps_xdp_exception;
 	links[2] = skel->links.ps_xdp_redirect_err;
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, ln[i]);
-		err = bpf_link__pin(links[i], path);
-		if (err) {
-			ps_err("pin %s: %s", path, strerror(-err));
+		if (ps_pin_fd(bpf_link__fd(links[i]), dir, ln[i]))
 			goto out;
-		}
-		chmod(path, 0600);
 		ps_failpoint("drops-pin-link");
 	}
-	out_obj_open(NULL);
-	out_str("netns", "attached kernel drop probes in netns %s",
-		ps_netns_name(ino, ns, sizeof(ns)));
-	out_u64("netns_ino", NULL, ino);
-	out_u64("max_entries", ", aggregate bound %llu", meta.max_entries);
-	out_str("pin_dir", ", pinned in %s\n", dir);
-	out_obj_close();
-	out_doc_end();
+	ps_persist_attached(&kpersist, dir, ino, meta.max_entries);
 	rc = EXIT_OK;
 out:
 	if (rc && made_dir)
@@ -814,27 +790,7 @@ out:
 
 int drops_persist_detach(void)
 {
-	char dir[PATH_MAX];
-	uint64_t ino;
-
-	if (ps_need_root("drops --persist detach") || ps_mount_bpffs() ||
-	    persist_dir(dir, sizeof(dir), &ino))
-		return EXIT_RUNTIME;
-	if (access(dir, F_OK)) {
-		ps_err("no kernel drop probes attached in this netns (no %s): nothing to detach",
-		       dir);
-		return EXIT_RUNTIME;
-	}
-	ps_unpin_all(dir);
-	if (!access(dir, F_OK)) {
-		ps_err("remove %s: %s", dir, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	out_obj_open(NULL);
-	out_str("detached", "detached kernel drop probes, removed %s\n", dir);
-	out_obj_close();
-	out_doc_end();
-	return EXIT_OK;
+	return ps_persist_detach(&kpersist, "drops --persist detach");
 }
 
 bool drops_persist_exists(void)
@@ -842,35 +798,7 @@ bool drops_persist_exists(void)
 	char dir[PATH_MAX];
 	uint64_t ino;
 
-	return !persist_dir(dir, sizeof(dir), &ino) && !access(dir, F_OK);
-}
-
-static int get_pin(const char *dir, const char *name, __u32 key_size, __u32 value_size,
-		   bool quiet)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 64];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		if (!quiet)
-			ps_err("open pinned map %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != key_size ||
-	    info.value_size != value_size) {
-		if (!quiet)
-			ps_err("pinned map %s has key/value size %u/%u, this build expects %u/%u: "
-			       "it was made by another pktscope version; detach with that "
-			       "version, or remove %s", path, info.key_size, info.value_size,
-			       key_size, value_size, dir);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return !ps_persist_dir(&kpersist, dir, sizeof(dir), &ino) && !access(dir, F_OK);
 }
 
 struct kpins {
@@ -893,10 +821,17 @@ static void kpins_close(struct kpins *p)
 
 static int kpins_open(const char *dir, struct kpins *p, bool quiet)
 {
+	static const struct ps_pin_map
+		meta = { "drops_meta", 4, sizeof(struct ps_drops_meta), 0, NULL },
+		counts = { "drop_counts", sizeof(struct ps_drop_key), sizeof(struct ps_drop_val),
+			   0, NULL },
+		misc = { "drop_misc", 4, sizeof(struct ps_drop_misc), 0, NULL },
+		names = { "drop_ifnames", 4, sizeof(struct ps_drop_ifname), 0, NULL };
+	int q = quiet ? PS_PIN_QUIET : 0;
 	__u32 zero = 0;
 
 	p->meta_fd = p->counts_fd = p->misc_fd = p->names_fd = -1;
-	p->meta_fd = get_pin(dir, "drops_meta", 4, sizeof(struct ps_drops_meta), quiet);
+	p->meta_fd = ps_pin_map_open(dir, &meta, q, NULL);
 	if (p->meta_fd < 0)
 		goto err;
 	if (bpf_map_lookup_elem(p->meta_fd, &zero, &p->meta) || p->meta.magic != PS_DROPS_MAGIC ||
@@ -907,11 +842,10 @@ static int kpins_open(const char *dir, struct kpins *p, bool quiet)
 			       dir, p->meta.layout_version, PS_DROPS_LAYOUT_VERSION, dir);
 		goto err;
 	}
-	p->counts_fd = get_pin(dir, "drop_counts", sizeof(struct ps_drop_key),
-			       sizeof(struct ps_drop_val), quiet);
-	p->misc_fd = get_pin(dir, "drop_misc", 4, sizeof(struct ps_drop_misc), quiet);
+	p->counts_fd = ps_pin_map_open(dir, &counts, q, NULL);
+	p->misc_fd = ps_pin_map_open(dir, &misc, q, NULL);
 	/* names are a nicety: a missing map only costs "if<N>" labels */
-	p->names_fd = get_pin(dir, "drop_ifnames", 4, sizeof(struct ps_drop_ifname), true);
+	p->names_fd = ps_pin_map_open(dir, &names, PS_PIN_QUIET, NULL);
 	if (p->counts_fd < 0 || p->misc_fd < 0)
 		goto err;
 	return 0;
@@ -1036,7 +970,8 @@ int cmd_drops(int argc, char **argv)
 	 * Pinned probes count already: read them rather than load a second
 	 * copy.  --events and --locations need the live programs.
 	 */
-	if (!events && !top && !persist_dir(pdir, sizeof(pdir), &ino) && !access(pdir, F_OK)) {
+	if (!events && !top && !ps_persist_dir(&kpersist, pdir, sizeof(pdir), &ino) &&
+	    !access(pdir, F_OK)) {
 		if (kpins_open(pdir, &kp, false))
 			return EXIT_RUNTIME;
 		ks = (struct ksrc){ kp.counts_fd, kp.misc_fd, ifindex, &kp.meta };

@@ -31,29 +31,16 @@
 
 static int open_map(const char *dir, const char *name, __u32 value_size, __u32 entries)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 32];
-	int fd;
+	const struct ps_pin_map m = { name, 0, value_size, entries,
+				      "re-attach with 'pktscope attach --replace IFACE'" };
+	int fd = ps_pin_map_open(dir, &m, PS_PIN_QUIET_OPEN, NULL);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			ps_err("%s has no drop filter (no %s): it was attached by an older "
-			       "pktscope; run 'pktscope attach --replace IFACE'", dir, path);
-		else
-			ps_err("open pinned map %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != value_size ||
-	    info.max_entries != entries) {
-		ps_err("pinned map %s has value size %u and %u entries, this build expects %u "
-		       "and %u: re-attach with 'pktscope attach --replace IFACE'", path,
-		       info.value_size, info.max_entries, value_size, entries);
-		close(fd);
-		return -1;
-	}
+	/* the filter maps came with a later build than some attachments */
+	if (fd == -ENOENT)
+		ps_err("%s has no drop filter (no %s/%s): it was attached by an older "
+		       "pktscope; run 'pktscope attach --replace IFACE'", dir, dir, name);
+	else if (fd < 0 && fd != -EPROTO)
+		ps_err("open pinned map %s/%s: %s", dir, name, strerror(-fd));
 	return fd;
 }
 

@@ -82,23 +82,12 @@ struct kdns {
 
 /* ---- reading the pins, quietly ---------------------------------------------- */
 
+/* A map that is not there, or of another build, is left out of the metrics. */
 static int get_map(const char *dir, const char *name, __u32 value_size, __u32 entries)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 32];
-	int fd;
+	const struct ps_pin_map m = { name, 0, value_size, entries, NULL };
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -1;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != value_size ||
-	    (entries && info.max_entries != entries)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return ps_pin_map_open(dir, &m, PS_PIN_QUIET, NULL);
 }
 
 /* The RTT histograms of an attachment made with --rtt (bpf/rtt.h). */

@@ -40,5 +40,7 @@ void out_doc_end(void);
 
 /* JSON string escaping for other writers (errors, metrics). */
 void out_json_escape(FILE *f, const char *s);
+/* inet_ntop() for AF_INET/AF_INET6 (the same text, IPv4 faster). */
+const char *out_ntop(int family, const void *addr, char *buf, size_t len);
 
 #endif /* PKTSCOPE_OUTPUT_H */

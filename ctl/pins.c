@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "ctl.h"
+#include "output.h"
 
 int ps_pin_dir(uint64_t netns_ino, int ifindex, char *buf, size_t len)
 {
@@ -35,40 +36,100 @@ void ps_pins_close(struct ps_pins *p)
 }
 
 /*
- * Read and check the meta map of a pin directory: 0, -ENOENT when there is
- * no meta pin (an attach killed right after its mkdir), -EPROTO when it was
- * written by another layout (refused with a message unless quiet, never read
- * further), another -errno when the kernel refused.
+ * "key/value size 4/24 and 3 entries" (words) or "4/24 and 3": the sizes m
+ * checks, with the numbers given.
  */
-int ps_meta_read(const char *dir, struct ps_meta *m, bool quiet)
+static void map_sizes(char *buf, size_t len, const struct ps_pin_map *m, __u32 key,
+		      __u32 value, __u32 entries, bool words)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (m->key_size)
+		n = snprintf(buf, len, "%s%u/%u", words ? "key/value size " : "", key, value);
+	else if (m->value_size)
+		n = snprintf(buf, len, "%s%u", words ? "value size " : "", value);
+	if (m->max_entries && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, "%s%u%s", n ? " and " : "", entries,
+			 words ? " entries" : "");
+}
+
+/*
+ * Every pinned map pktscope reads is opened here: a map pinned by another
+ * build (other sizes) is refused before anything reads it, in one line that
+ * says what was found, what this build expects and what to do.
+ */
+int ps_pin_map_open(const char *dir, const struct ps_pin_map *m, int quiet, __u32 *max_entries)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), key = 0;
-	char path[PATH_MAX + 16];
-	int fd, err = 0;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 64], has[80], want[64];
+	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/meta", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
-		if (!quiet)
+		if (!(quiet & PS_PIN_QUIET_OPEN))
 			ps_err("open pinned map %s: %s", path, strerror(-err));
 		return err;
 	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.value_size != sizeof(struct ps_meta)) {
-		if (!quiet)
-			ps_err("pinned map %s has value size %u, this build expects %zu: it was "
-			       "made by another pktscope version; detach it with that version, or "
-			       "remove %s", path, info.value_size, sizeof(struct ps_meta), dir);
-		err = -EPROTO;
-		goto out;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		if (!(quiet & PS_PIN_QUIET_SIZE))
+			ps_err("read the sizes of pinned map %s: %s", path, strerror(errno));
+		goto refuse;
 	}
+	if ((m->key_size && info.key_size != m->key_size) ||
+	    (m->value_size && info.value_size != m->value_size) ||
+	    (m->max_entries && info.max_entries != m->max_entries)) {
+		if (quiet & PS_PIN_QUIET_SIZE)
+			goto refuse;
+		map_sizes(has, sizeof(has), m, info.key_size, info.value_size,
+			  info.max_entries, true);
+		map_sizes(want, sizeof(want), m, m->key_size, m->value_size, m->max_entries,
+			  false);
+		if (m->fix)
+			ps_err("pinned map %s has %s, this build expects %s: %s", path, has, want,
+			       m->fix);
+		else
+			ps_err("pinned map %s has %s, this build expects %s: it was made by another "
+			       "pktscope version; detach with that version, or remove %s", path,
+			       has, want, dir);
+		goto refuse;
+	}
+	if (max_entries)
+		*max_entries = info.max_entries;
+	return fd;
+refuse:
+	close(fd);
+	return -EPROTO;
+}
+
+/* The stats map of dir (fd), as ps_pin_map_open() returns it. */
+static int stats_open(const char *dir, int quiet)
+{
+	char fix[PATH_MAX + 16];
+	const struct ps_pin_map m = { "stats", 0, sizeof(struct ps_counters), PS_DIR_MAX, fix };
+
+	snprintf(fix, sizeof(fix), "remove %s", dir);
+	return ps_pin_map_open(dir, &m, quiet, NULL);
+}
+
+/* ps_meta_read(), keeping the meta map open: its fd, or -errno. */
+static int meta_open(const char *dir, struct ps_meta *m, bool quiet)
+{
+	static const struct ps_pin_map meta = { "meta", 0, sizeof(struct ps_meta), 0, NULL };
+	__u32 key = 0;
+	int fd, err;
+
+	fd = ps_pin_map_open(dir, &meta, quiet ? PS_PIN_QUIET : 0, NULL);
+	if (fd < 0)
+		return fd;
 	if (bpf_map_lookup_elem(fd, &key, m)) {
 		err = -errno;
 		if (!quiet)
-			ps_err("read %s: %s", path, strerror(-err));
-		goto out;
+			ps_err("read %s/meta: %s", dir, strerror(-err));
+		goto err;
 	}
 	if (m->magic != PS_MAGIC || m->layout_version != PS_LAYOUT_VERSION ||
 	    m->counters_size != sizeof(struct ps_counters)) {
@@ -78,10 +139,28 @@ int ps_meta_read(const char *dir, struct ps_meta *m, bool quiet)
 			       "attached them, or remove %s", dir, m->layout_version,
 			       m->counters_size, PS_LAYOUT_VERSION, sizeof(struct ps_counters), dir);
 		err = -EPROTO;
+		goto err;
 	}
-out:
+	return fd;
+err:
 	close(fd);
 	return err;
+}
+
+/*
+ * Read and check the meta map of a pin directory: 0, -ENOENT when there is
+ * no meta pin (an attach killed right after its mkdir), -EPROTO when it was
+ * written by another layout (refused with a message unless quiet, never read
+ * further), another -errno when the kernel refused.
+ */
+int ps_meta_read(const char *dir, struct ps_meta *m, bool quiet)
+{
+	int fd = meta_open(dir, m, quiet);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /*
@@ -91,25 +170,13 @@ out:
  */
 int ps_stats_check(const char *dir, bool quiet)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 16];
-	int fd, err = 0;
+	int fd = stats_open(dir, PS_PIN_QUIET_OPEN | (quiet ? PS_PIN_QUIET_SIZE : 0));
 
-	snprintf(path, sizeof(path), "%s/stats", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.value_size != sizeof(struct ps_counters) || info.max_entries != PS_DIR_MAX) {
-		if (!quiet)
-			ps_err("pinned map %s has value size %u and %u entries, this build expects "
-			       "%zu and %d: remove %s", path, info.value_size, info.max_entries,
-			       sizeof(struct ps_counters), PS_DIR_MAX, dir);
-		err = -EPROTO;
-	}
-	close(fd);
-	return err;
+	if (fd == -EPROTO)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }
 
 /*
@@ -119,44 +186,22 @@ int ps_stats_check(const char *dir, bool quiet)
  */
 int ps_pins_open(const char *dir, struct ps_pins *p)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 16];
-
 	memset(p, 0, sizeof(*p));
 	p->stats_fd = p->meta_fd = -1;
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 
-	if (ps_meta_read(dir, &p->meta, false))
+	p->meta_fd = meta_open(dir, &p->meta, false);
+	if (p->meta_fd < 0)
 		goto err;
-	snprintf(path, sizeof(path), "%s/meta", dir);
-	p->meta_fd = bpf_obj_get(path);
-	if (p->meta_fd < 0) {
-		ps_err("open pinned map %s: %s", path, strerror(errno));
-		goto err;
-	}
 	if (p->meta.flags & PS_META_ATTACHING) {
 		ps_err("%s holds an unfinished attachment of %s (an attach was interrupted): run "
 		       "'pktscope detach %s' or 'pktscope attach %s'", dir, p->meta.ifname,
 		       p->meta.ifname, p->meta.ifname);
 		goto err;
 	}
-
-	snprintf(path, sizeof(path), "%s/stats", dir);
-	p->stats_fd = bpf_obj_get(path);
-	if (p->stats_fd < 0) {
-		ps_err("open pinned map %s: %s", path, strerror(errno));
+	p->stats_fd = stats_open(dir, 0);
+	if (p->stats_fd < 0)
 		goto err;
-	}
-	memset(&info, 0, sizeof(info));
-	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(p->stats_fd, &info, &len) ||
-	    info.value_size != sizeof(struct ps_counters) || info.max_entries != PS_DIR_MAX) {
-		ps_err("pinned map %s has value size %u and %u entries, this build expects %zu "
-		       "and %d: remove %s", path, info.value_size, info.max_entries,
-		       sizeof(struct ps_counters), PS_DIR_MAX, dir);
-		goto err;
-	}
 	return 0;
 err:
 	ps_pins_close(p);
@@ -268,6 +313,93 @@ void ps_unpin_all(const char *dir)
 		closedir(d);
 	}
 	rmdir(dir);
+}
+
+/* ---- probes pinned per network namespace ---------------------------------------- */
+/*
+ * attach --tcp and drops --persist attach pin tracepoint programs, their maps
+ * and links under PS_PIN_ROOT/<name>-<netns inode>: they count on after the
+ * process that attached them, for the network namespace they were attached
+ * in.  What is the same for both is here; loading the programs is theirs.
+ */
+int ps_persist_dir(const struct ps_persist *k, char *buf, size_t len, uint64_t *ino)
+{
+	if (ps_netns_ino(ino))
+		return -1;
+	snprintf(buf, len, "%s/%s-%llu", PS_PIN_ROOT, k->name, (unsigned long long)*ino);
+	return 0;
+}
+
+static void persist_exists(const struct ps_persist *k, const char *dir)
+{
+	ps_err("%s are already attached in this netns (%s): detach them first (%s)", k->probes,
+	       dir, k->detach);
+}
+
+int ps_persist_begin(const struct ps_persist *k, char *dir, size_t len, uint64_t *ino)
+{
+	if (ps_persist_dir(k, dir, len, ino))
+		return -1;
+	if (!access(dir, F_OK)) {
+		persist_exists(k, dir);
+		return -1;
+	}
+	return ps_pin_root_ok(true);
+}
+
+int ps_persist_mkdir(const struct ps_persist *k, const char *dir)
+{
+	/* mkdir, not the access() of ps_persist_begin, decides a race of two attaches */
+	if (mkdir(dir, 0700)) {
+		if (errno == EEXIST)
+			persist_exists(k, dir);
+		else
+			ps_err("create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What an attach of persistent probes says when it is done. */
+void ps_persist_attached(const struct ps_persist *k, const char *dir, uint64_t ino,
+			 uint64_t bound)
+{
+	char ns[64];
+
+	ps_netns_name(ino, ns, sizeof(ns));
+	out_obj_open(NULL);
+	out_text("attached %s in netns %s, %s %llu", k->probes, ns, k->bound_what,
+		 (unsigned long long)bound);
+	out_str("netns", NULL, ns);
+	out_u64("netns_ino", NULL, ino);
+	out_u64(k->bound_key, NULL, bound);
+	out_str("pin_dir", ", pinned in %s\n", dir);
+	out_obj_close();
+	out_doc_end();
+}
+
+int ps_persist_detach(const struct ps_persist *k, const char *what)
+{
+	char dir[PATH_MAX];
+	uint64_t ino;
+
+	if (ps_need_root(what) || ps_mount_bpffs() || ps_persist_dir(k, dir, sizeof(dir), &ino))
+		return EXIT_RUNTIME;
+	if (access(dir, F_OK)) {
+		ps_err("no %s attached in this netns (no %s): nothing to detach", k->probes, dir);
+		return EXIT_RUNTIME;
+	}
+	ps_unpin_all(dir);
+	if (!access(dir, F_OK)) {
+		ps_err("remove %s: %s", dir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	out_obj_open(NULL);
+	out_text("detached %s, ", k->probes);
+	out_str("detached", "removed %s\n", dir);
+	out_obj_close();
+	out_doc_end();
+	return EXIT_OK;
 }
 
 /* ---- the daemon's reference to bpffs ------------------------------------------- */

@@ -40,33 +40,18 @@ static void rtt_close(struct rtt_pins *r)
 	}
 }
 
-/* Open one pin and check its value size against this build; -1 when absent. */
+/* Open one pin and check its value size: the fd, -1 when absent, -2 when of another build. */
 static int open_pin(const char *dir, const char *name, __u32 value_size, __u32 *max,
 		    bool quiet)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 32];
+	char fix[96];
+	const struct ps_pin_map m = { name, 0, value_size, 0, fix };
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		if (!quiet)
-			ps_err("open pinned map %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    (value_size && info.value_size != value_size)) {
-		ps_err("pinned map %s has value size %u, this build expects %u (RTT layout %d): "
-		       "detach and attach again with this pktscope", path, info.value_size,
-		       value_size, PS_RTT_LAYOUT_VERSION);
-		close(fd);
-		return -2;
-	}
-	if (max)
-		*max = info.max_entries;
-	return fd;
+	snprintf(fix, sizeof(fix), "detach and attach again with this pktscope (RTT layout %d)",
+		 PS_RTT_LAYOUT_VERSION);
+	fd = ps_pin_map_open(dir, &m, quiet ? PS_PIN_QUIET_OPEN : 0, max);
+	return fd >= 0 ? fd : fd == -EPROTO ? -2 : -1;
 }
 
 /*

@@ -151,6 +151,17 @@ static int attach_progs(struct tcp_bpf *skel, unsigned mask, struct bpf_link **l
 	return 0;
 }
 
+/* Load with libbpf's copy of the kernel BTF in huge pages (ps_btf_mem_begin). */
+static int load_skel(struct tcp_bpf *skel)
+{
+	int err;
+
+	ps_btf_mem_begin();
+	err = tcp_bpf__load(skel);
+	ps_btf_mem_end();
+	return err;
+}
+
 static void destroy_links(struct bpf_link **links)
 {
 	size_t i;
@@ -165,7 +176,7 @@ static void destroy_links(struct bpf_link **links)
 
 static void addr_str(__u16 family, const __u8 *a, char *buf, size_t len)
 {
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, buf, len))
+	if (!out_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, a, buf, len))
 		snprintf(buf, len, "?");
 }
 
@@ -611,7 +622,7 @@ static int run_stream(const char *name, int kind, int argc, char **argv)
 		bpf_map__set_max_entries(skel->maps.flows, 1);
 	bpf_map__set_max_entries(skel->maps.socks, 16384);
 	select_progs(skel, mask);
-	err = tcp_bpf__load(skel);
+	err = load_skel(skel);
 	if (err) {
 		ps_err("load the TCP BPF programs: %s (run with -v for the verifier log)",
 		       strerror(-err));
@@ -719,12 +730,17 @@ int cmd_tcpresets(int argc, char **argv)
  */
 #define PERSIST_PROGS	(TP_STATE | TP_RETRANS | TP_RESET)
 
+static const struct ps_persist tpersist = {
+	.name = "tcp",
+	.probes = "TCP probes",
+	.detach = "pktscope tcp-persist detach",
+	.bound_key = "max_flows",
+	.bound_what = "flow table bound",
+};
+
 static int persist_dir(char *buf, size_t len, uint64_t *ino)
 {
-	if (ps_netns_ino(ino))
-		return -1;
-	snprintf(buf, len, "%s/tcp-%llu", PS_PIN_ROOT, (unsigned long long)*ino);
-	return 0;
+	return ps_persist_dir(&tpersist, buf, len, ino);
 }
 
 int tcp_persist_attach_flows(uint32_t max_flows)
@@ -732,22 +748,15 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 	struct bpf_link *links[NTPS] = {};
 	struct ps_tcp_meta meta = {};
 	struct tcp_bpf *skel = NULL;
-	char dir[PATH_MAX], path[PATH_MAX + 64], ns[64];
+	char dir[PATH_MAX], name[64];
 	uint64_t ino;
 	__u32 zero = 0;
 	size_t i;
 	int err, rc = EXIT_RUNTIME;
 	bool made_dir = false;
 
-	if (ps_need_root("attach --tcp") || ps_mount_bpffs() || persist_dir(dir, sizeof(dir), &ino) ||
-	    check_tracepoints(PERSIST_PROGS))
-		return EXIT_RUNTIME;
-	if (!access(dir, F_OK)) {
-		ps_err("TCP probes are already attached in this netns (%s): detach them first "
-		       "(pktscope tcp-persist detach)", dir);
-		return EXIT_RUNTIME;
-	}
-	if (ps_pin_root_ok(true))
+	if (ps_need_root("attach --tcp") || ps_mount_bpffs() || check_tracepoints(PERSIST_PROGS) ||
+	    ps_persist_begin(&tpersist, dir, sizeof(dir), &ino))
 		return EXIT_RUNTIME;
 
 	skel = tcp_bpf__open();
@@ -768,17 +777,15 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 	/* no events in this mode: the smallest ring buffer there is */
 	bpf_map__set_max_entries(skel->maps.events, getpagesize());
 	select_progs(skel, PERSIST_PROGS);
-	err = tcp_bpf__load(skel);
+	err = load_skel(skel);
 	if (err) {
 		ps_err("load the TCP BPF programs: %s (run with -v for the verifier log)",
 		       strerror(-err));
 		goto out;
 	}
 	ps_failpoint("tcp-load");
-	if (mkdir(dir, 0700)) {
-		ps_err("create %s: %s", dir, strerror(errno));
+	if (ps_persist_mkdir(&tpersist, dir))
 		goto out;
-	}
 	made_dir = true;
 	meta.magic = PS_TCP_MAGIC;
 	meta.layout_version = PS_TCP_LAYOUT_VERSION;
@@ -799,22 +806,12 @@ int tcp_persist_attach_flows(uint32_t max_flows)
 	for (i = 0; i < NTPS; i++) {
 		if (!links[i])
 			continue;
-		snprintf(path, sizeof(path), "%s/link_%s", dir, tps[i].name);
-		err = bpf_link__pin(links[i], path);
-		if (err) {
-			ps_err("pin %s: %s", path, strerror(-err));
+		snprintf(name, sizeof(name), "link_%s", tps[i].name);
+		if (ps_pin_fd(bpf_link__fd(links[i]), dir, name))
 			goto out;
-		}
-		chmod(path, 0600);
 		ps_failpoint("tcp-pin-link");
 	}
-	out_obj_open(NULL);
-	out_str("netns", "attached TCP probes in netns %s", ps_netns_name(ino, ns, sizeof(ns)));
-	out_u64("netns_ino", NULL, ino);
-	out_u64("max_flows", ", flow table bound %llu", max_flows);
-	out_str("pin_dir", ", pinned in %s\n", dir);
-	out_obj_close();
-	out_doc_end();
+	ps_persist_attached(&tpersist, dir, ino, max_flows);
 	rc = EXIT_OK;
 out:
 	if (rc && made_dir)
@@ -832,25 +829,7 @@ int tcp_persist_attach(void)
 
 int tcp_persist_detach(void)
 {
-	char dir[PATH_MAX];
-	uint64_t ino;
-
-	if (ps_need_root("detach --tcp") || ps_mount_bpffs() || persist_dir(dir, sizeof(dir), &ino))
-		return EXIT_RUNTIME;
-	if (access(dir, F_OK)) {
-		ps_err("no TCP probes attached in this netns (no %s): nothing to detach", dir);
-		return EXIT_RUNTIME;
-	}
-	ps_unpin_all(dir);
-	if (!access(dir, F_OK)) {
-		ps_err("remove %s: %s", dir, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	out_obj_open(NULL);
-	out_str("detached", "detached TCP probes, removed %s\n", dir);
-	out_obj_close();
-	out_doc_end();
-	return EXIT_OK;
+	return ps_persist_detach(&tpersist, "detach --tcp");
 }
 
 struct persist_pins {
@@ -945,64 +924,145 @@ static int read_totals(int fd, struct ps_tcp_totals *t)
 	return 0;
 }
 
-struct flow_row {
-	struct ps_tcp_flow k;
-	struct ps_tcp_flow_val v;
+/*
+ * The flows of one read, as the map gave them, and the order they are
+ * printed in.  The arrays are written once, in bulk, straight by the batch
+ * lookups: huge pages (ps_big_alloc), where 65,536 flows in a realloc'd
+ * array of 4 KiB pages took 1,800 page faults.
+ */
+struct flow_set {
+	struct ps_tcp_flow *k;
+	struct ps_tcp_flow_val *v;
+	size_t n, cap;
+	uint32_t *order;	/* indexes into k and v, most retransmits first */
 };
 
-static int row_cmp(const void *a, const void *b)
+/* Size of the block holding cap keys and values. */
+static size_t flows_size(size_t cap)
 {
-	const struct flow_row *x = a, *y = b;
-	__u64 wx = x->v.retrans + x->v.rst_sent + x->v.rst_rcvd;
-	__u64 wy = y->v.retrans + y->v.rst_sent + y->v.rst_rcvd;
-
-	if (wx != wy)
-		return wx < wy ? 1 : -1;
-	return x->v.closed < y->v.closed ? 1 : x->v.closed > y->v.closed ? -1 : 0;
+	return cap * (sizeof(struct ps_tcp_flow) + sizeof(struct ps_tcp_flow_val));
 }
 
-/* Append one flow to rows (grown by doubling); false when out of memory. */
-static bool add_row(struct flow_row **rows, size_t *n, size_t *cap,
-		    const struct ps_tcp_flow *k, const struct ps_tcp_flow_val *v)
+static void flows_free(struct flow_set *f)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 256;
-		struct flow_row *r = realloc(*rows, c * sizeof(**rows));
+	ps_big_free(f->k, flows_size(f->cap));
+	free(f->order);
+	memset(f, 0, sizeof(*f));
+}
 
-		if (!r)
-			return false;
-		*rows = r;
-		*cap = c;
+/* Room for want flows; -1 when out of memory (f keeps what it had). */
+static int flows_reserve(struct flow_set *f, size_t want)
+{
+	size_t cap = f->cap * 2 > want ? f->cap * 2 : want;
+	struct ps_tcp_flow *k;
+	struct ps_tcp_flow_val *v;
+
+	if (want <= f->cap)
+		return 0;
+	/* one block, keys then values: what is touched fills whole huge pages */
+	k = ps_big_alloc(flows_size(cap));
+	if (!k)
+		return -1;
+	v = (struct ps_tcp_flow_val *)(k + cap);
+	if (f->n) {
+		memcpy(k, f->k, f->n * sizeof(*k));
+		memcpy(v, f->v, f->n * sizeof(*v));
 	}
-	(*rows)[*n].k = *k;
-	(*rows)[*n].v = *v;
-	(*n)++;
-	return true;
+	ps_big_free(f->k, flows_size(f->cap));
+	f->k = k;
+	f->v = v;
+	f->cap = cap;
+	return 0;
+}
+
+/* Byte b (0..15) of a flow's descending sort key: closed, then retransmits + resets. */
+static unsigned sort_digit(const struct ps_tcp_flow_val *v, unsigned b)
+{
+	__u64 w = b < 8 ? v->closed : v->retrans + v->rst_sent + v->rst_rcvd;
+
+	return 255 - (unsigned)((w >> (8 * (b & 7))) & 255);
 }
 
 /*
- * All flows updated since since_ns.  Batch lookups, 4096 flows a system
- * call: walking 65536 flows key by key took two system calls per flow.
- * Kernels without batch ops on this map type get the key walk.
+ * The order the text table promises (README): most retransmits + resets
+ * first, then most connections closed; ties in map order, as the stable
+ * merge sort of glibc's qsort left them, so -j lists the flows as before.
+ * A stable LSD radix sort over the 16 key bytes that skips the bytes every
+ * flow has alike (most of them): a few linear passes instead of a million
+ * comparisons of 112-byte rows.
  */
-static struct flow_row *read_flows(int fd, size_t *n, __u64 since_ns)
+static int flows_sort(struct flow_set *f)
+{
+	size_t (*cnt)[256] = calloc(16, sizeof(*cnt)), i, b, d, pos;
+	uint32_t *tmp = malloc(f->n * sizeof(*tmp) + 1), *swap;
+
+	f->order = malloc(f->n * sizeof(*f->order) + 1);
+	if (!cnt || !tmp || !f->order) {
+		free(cnt);
+		free(tmp);
+		return -1;
+	}
+	for (i = 0; i < f->n; i++) {
+		f->order[i] = i;
+		for (b = 0; b < 16; b++)
+			cnt[b][sort_digit(&f->v[i], b)]++;
+	}
+	for (b = 0; b < 16 && f->n; b++) {
+		if (cnt[b][sort_digit(&f->v[0], b)] == f->n)
+			continue;	/* every flow has this byte: nothing moves */
+		for (d = 0, pos = 0; d < 256; d++) {
+			size_t c = cnt[b][d];
+
+			cnt[b][d] = pos;
+			pos += c;
+		}
+		for (i = 0; i < f->n; i++)
+			tmp[cnt[b][sort_digit(&f->v[f->order[i]], b)]++] = f->order[i];
+		swap = f->order;
+		f->order = tmp;
+		tmp = swap;
+	}
+	free(cnt);
+	free(tmp);
+	return 0;
+}
+
+/*
+ * All flows updated since since_ns, into f.  Batch lookups, 4096 flows a
+ * system call: walking 65536 flows key by key took two system calls per
+ * flow.  Kernels without batch ops on this map type get the key walk.
+ */
+static int read_flows(int fd, struct flow_set *f, __u64 since_ns)
 {
 	enum { CHUNK = 4096 };
-	struct ps_tcp_flow *keys = calloc(CHUNK, sizeof(*keys)), key, next;
-	struct ps_tcp_flow_val *vals = calloc(CHUNK, sizeof(*vals)), v;
-	struct flow_row *rows = NULL;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct ps_tcp_flow key, next;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u64 batch = 0;
-	size_t cap = 0, got = 0;
+	size_t got = 0, room;
 	bool first = true;
 	void *prev = NULL;
 
-	*n = 0;
-	while (keys && vals) {
-		__u32 count = CHUNK, i;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals,
-					       &count, &opts);
+	memset(f, 0, sizeof(*f));
+	/*
+	 * Room for the table's bound (up to 2^20 flows; past that it grows):
+	 * all that is ever touched unless the map changes under us.
+	 */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	room = info.max_entries < (1u << 20) ? info.max_entries : 1u << 20;
+	if (flows_reserve(f, room + CHUNK))
+		return -1;
+	for (;;) {
+		__u32 count = CHUNK, i, kept;
+		int err;
 
+		/* each chunk goes straight into place */
+		if (flows_reserve(f, f->n + CHUNK))
+			goto done;	/* out of memory: what we have */
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, f->k + f->n,
+					   f->v + f->n, &count, &opts);
 		if (err && errno != ENOENT) {
 			if (got)
 				goto done;	/* the map changed under us: what we have */
@@ -1010,33 +1070,36 @@ static struct flow_row *read_flows(int fd, size_t *n, __u64 since_ns)
 		}
 		first = false;
 		got += count;
-		for (i = 0; i < count; i++)
-			if (vals[i].last_ns >= since_ns && !add_row(&rows, n, &cap, &keys[i], &vals[i]))
-				goto done;
+		for (i = kept = 0; i < count; i++) {
+			if (f->v[f->n + i].last_ns < since_ns)
+				continue;
+			if (kept != i) {
+				f->k[f->n + kept] = f->k[f->n + i];
+				f->v[f->n + kept] = f->v[f->n + i];
+			}
+			kept++;
+		}
+		f->n += kept;
 		if (err)
 			goto done;	/* ENOENT: that was the last chunk */
 	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v) || v.last_ns < since_ns)
-			continue;
-		if (!add_row(&rows, n, &cap, &key, &v))
+		if (flows_reserve(f, f->n + 1))
 			break;
+		if (bpf_map_lookup_elem(fd, &key, &f->v[f->n]) || f->v[f->n].last_ns < since_ns)
+			continue;
+		f->k[f->n++] = key;
 	}
 done:
-	free(keys);
-	free(vals);
-	if (*n)
-		qsort(rows, *n, sizeof(*rows), row_cmp);
-	return rows;
+	return flows_sort(f);
 }
 
 #define TEXT_FLOWS 20
 
 static void print_persist(const struct persist_pins *p, const char *dir,
-			  const struct ps_tcp_totals *t, const struct flow_row *rows, size_t n,
-			  double interval)
+			  const struct ps_tcp_totals *t, const struct flow_set *f, double interval)
 {
 	char ns[64], when[32];
 	time_t tt = interval > 0 ? time(NULL) : (time_t)p->meta.attach_time;
@@ -1075,8 +1138,9 @@ static void print_persist(const struct persist_pins *p, const char *dir,
 	out_arr_open("flows");
 	out_text("\n%-26s    %-26s %8s %8s %8s %8s %7s %12s %12s\n", "LADDR:LPORT", "RADDR:RPORT",
 		 "RETRANS", "SEGS", "RST_SENT", "RST_RCVD", "CLOSED", "TX_BYTES", "RX_BYTES");
-	for (i = 0; i < n; i++) {
-		const struct flow_row *r = &rows[i];
+	for (i = 0; i < f->n; i++) {
+		const struct ps_tcp_flow *k = &f->k[f->order[i]];
+		const struct ps_tcp_flow_val *v = &f->v[f->order[i]];
 		char l[64], rr[64], la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 		bool show = out_json() || i < TEXT_FLOWS;
 
@@ -1084,34 +1148,34 @@ static void print_persist(const struct persist_pins *p, const char *dir,
 			break;
 		/* Text shows ADDR:PORT, JSON the parts: format only what is printed. */
 		if (out_json()) {
-			addr_str(r->k.family, r->k.laddr, la, sizeof(la));
-			addr_str(r->k.family, r->k.raddr, ra, sizeof(ra));
+			addr_str(k->family, k->laddr, la, sizeof(la));
+			addr_str(k->family, k->raddr, ra, sizeof(ra));
 			l[0] = rr[0] = '\0';
 		} else {
-			endpoint_str(r->k.family, r->k.laddr, r->k.lport, l, sizeof(l));
-			endpoint_str(r->k.family, r->k.raddr, r->k.rport, rr, sizeof(rr));
+			endpoint_str(k->family, k->laddr, k->lport, l, sizeof(l));
+			endpoint_str(k->family, k->raddr, k->rport, rr, sizeof(rr));
 			la[0] = ra[0] = '\0';
 		}
 		out_obj_open(NULL);
 		out_text("%-26s -> %-26s ", l, rr);
-		out_str("family", NULL, r->k.family == AF_INET6 ? "ipv6" : "ipv4");
+		out_str("family", NULL, k->family == AF_INET6 ? "ipv6" : "ipv4");
 		out_str("laddr", NULL, la);
-		out_u64("lport", NULL, r->k.lport);
+		out_u64("lport", NULL, k->lport);
 		out_str("raddr", NULL, ra);
-		out_u64("rport", NULL, r->k.rport);
-		out_u64("retransmits", "%8llu ", r->v.retrans);
-		out_u64("retrans_segs", "%8llu ", r->v.retrans_segs);
-		out_u64("retrans_failed", NULL, r->v.retrans_fail);
-		out_u64("resets_sent", "%8llu ", r->v.rst_sent);
-		out_u64("resets_received", "%8llu ", r->v.rst_rcvd);
-		out_u64("closed", "%7llu ", r->v.closed);
-		out_u64("tx_bytes", "%12llu ", r->v.tx_bytes);
-		out_u64("rx_bytes", "%12llu\n", r->v.rx_bytes);
+		out_u64("rport", NULL, k->rport);
+		out_u64("retransmits", "%8llu ", v->retrans);
+		out_u64("retrans_segs", "%8llu ", v->retrans_segs);
+		out_u64("retrans_failed", NULL, v->retrans_fail);
+		out_u64("resets_sent", "%8llu ", v->rst_sent);
+		out_u64("resets_received", "%8llu ", v->rst_rcvd);
+		out_u64("closed", "%7llu ", v->closed);
+		out_u64("tx_bytes", "%12llu ", v->tx_bytes);
+		out_u64("rx_bytes", "%12llu\n", v->rx_bytes);
 		out_obj_close();
 	}
 	out_arr_close();
-	if (!out_json() && n > TEXT_FLOWS)
-		out_text("(%zu more flows: -j lists them all)\n", n - TEXT_FLOWS);
+	if (!out_json() && f->n > TEXT_FLOWS)
+		out_text("(%zu more flows: -j lists them all)\n", f->n - TEXT_FLOWS);
 	out_text("\n");
 	out_obj_close();
 	out_doc_end();
@@ -1121,10 +1185,10 @@ int tcp_persist_stats(double interval, uint64_t count)
 {
 	struct ps_tcp_totals prev, cur, delta;
 	struct persist_pins p;
-	struct flow_row *rows;
+	struct flow_set flows;
 	char dir[PATH_MAX];
 	uint64_t n;
-	size_t nrows, f;
+	size_t f;
 	double t0, t1;
 	__u64 since;
 	int rc;
@@ -1138,11 +1202,14 @@ int tcp_persist_stats(double interval, uint64_t count)
 		return EXIT_RUNTIME;
 	}
 	if (interval <= 0) {
-		rows = read_flows(p.flows_fd, &nrows, 0);
-		print_persist(&p, dir, &cur, rows, nrows, 0);
-		free(rows);
+		rc = read_flows(p.flows_fd, &flows, 0);
+		if (!rc)
+			print_persist(&p, dir, &cur, &flows, 0);
+		else
+			ps_err("read %s/flows: %s", dir, strerror(ENOMEM));
+		flows_free(&flows);
 		persist_close(&p);
-		return EXIT_OK;
+		return rc ? EXIT_RUNTIME : EXIT_OK;
 	}
 	/* -i: totals are deltas; flows are those updated in the interval */
 	ps_install_signals();
@@ -1160,9 +1227,15 @@ int tcp_persist_stats(double interval, uint64_t count)
 		t1 = ps_now();
 		for (f = 0; f < sizeof(cur) / 8; f++)
 			((__u64 *)&delta)[f] = ((__u64 *)&cur)[f] - ((__u64 *)&prev)[f];
-		rows = read_flows(p.flows_fd, &nrows, since);
-		print_persist(&p, dir, &delta, rows, nrows, t1 - t0);
-		free(rows);
+		rc = read_flows(p.flows_fd, &flows, since);
+		if (!rc)
+			print_persist(&p, dir, &delta, &flows, t1 - t0);
+		flows_free(&flows);
+		if (rc) {
+			ps_err("read %s/flows: %s", dir, strerror(ENOMEM));
+			persist_close(&p);
+			return EXIT_RUNTIME;
+		}
 		t0 = t1;
 	}
 	persist_close(&p);
@@ -1329,7 +1402,7 @@ struct tcplife_session *tcplife_collect_start(void)
 	s->skel->rodata->targ_netns = ino;
 	s->skel->rodata->emit_mask = 1u << PS_TCP_LIFE;
 	select_progs(s->skel, mask);
-	if (tcp_bpf__load(s->skel) || attach_progs(s->skel, mask, s->links))
+	if (load_skel(s->skel) || attach_progs(s->skel, mask, s->links))
 		goto fail;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_life, s, NULL);
 	if (!s->rb)

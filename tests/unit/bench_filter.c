@@ -7,22 +7,14 @@
  * not match.  Interleaved rounds, the median reported; the ratio to "no rule"
  * is what to read, absolute times move between machines.
  *
- *   bench_filter [-r repeat] [-n rounds]
+ *   bench_filter [-r repeat] [-n rounds] [-v]
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <linux/bpf.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "pktscope.h"
 #include "drops.h"
 #include "xdp_stats.skel.h"
 #include "tc_stats.skel.h"
-#include "frames.h"
+#include "bench.h"
 
 #define MAX_ROUNDS 51
 
@@ -30,21 +22,6 @@ enum setup { S_NONE, S_ONE_MISS, S_ONE_MATCH, S_16_MISS, S_MAX };
 static const char *setup_name[S_MAX] = {
 	"no rule", "1 rule, no match", "1 rule, match, kept", "16 rules, no match",
 };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void set_rules(int rules_fd, int ctl_fd, int dir, enum setup s)
 {
@@ -65,17 +42,6 @@ static void set_rules(int rules_fd, int ctl_fd, int dir, enum setup s)
 	bpf_map_update_elem(ctl_fd, &k, &ctl, 0);
 }
 
-static double run(int fd, const struct frame *f, __u32 repeat)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
-		    .repeat = repeat);
-	double t0 = now_ns();
-
-	if (bpf_prog_test_run_opts(fd, &opts))
-		return -1;
-	return (now_ns() - t0) / repeat;
-}
-
 int main(int argc, char **argv)
 {
 	static double t[2][S_MAX][MAX_ROUNDS];
@@ -83,24 +49,12 @@ int main(int argc, char **argv)
 	struct xdp_stats_bpf *xdp;
 	struct tc_stats_bpf *tc;
 	struct frame f;
-	int opt, h, s;
+	int h, s, done;
 	unsigned long r;
 
-	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
-		if (opt == 'r')
-			repeat = strtoul(optarg, NULL, 10);
-		else if (opt == 'n')
-			rounds = strtoul(optarg, NULL, 10);
-		else {
-			fprintf(stderr, "usage: bench_filter [-r repeat] [-n rounds]\n");
-			return 2;
-		}
-	}
-	if (!repeat || repeat > 0xffffffffUL || !rounds || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "bench_filter: repeat 1..4294967295, rounds 1..%d\n", MAX_ROUNDS);
-		return 2;
-	}
-	libbpf_set_print(NULL);
+	done = bench_options(argc, argv, "bench_filter", &repeat, &rounds, MAX_ROUNDS);
+	if (done >= 0)
+		return done;
 	xdp = xdp_stats_bpf__open_and_load();
 	tc = tc_stats_bpf__open_and_load();
 	if (!xdp || !tc) {
@@ -120,8 +74,14 @@ int main(int argc, char **argv)
 				  PS_DIR_XDP, ss);
 			set_rules(bpf_map__fd(tc->maps.ps_rules), bpf_map__fd(tc->maps.ps_fctl),
 				  PS_DIR_TC_IN, ss);
-			t[0][ss][r] = run(bpf_program__fd(xdp->progs.ps_xdp), &f, repeat);
-			t[1][ss][r] = run(bpf_program__fd(tc->progs.ps_tc_in), &f, repeat);
+			if (bench_run(bpf_program__fd(xdp->progs.ps_xdp), &f, repeat, &t[0][ss][r],
+				      NULL) ||
+			    bench_run(bpf_program__fd(tc->progs.ps_tc_in), &f, repeat, &t[1][ss][r],
+				      NULL)) {
+				fprintf(stderr, "bench_filter: BPF_PROG_TEST_RUN with %s: %s\n",
+					setup_name[ss], strerror(errno));
+				return 1;
+			}
 		}
 	}
 	printf("%-6s %-22s %12s %10s\n", "HOOK", "RULES", "NS/PACKET", "RATIO");
@@ -131,7 +91,7 @@ int main(int argc, char **argv)
 		for (s = 0; s < S_MAX; s++) {
 			double m;
 
-			qsort(t[h][s], rounds, sizeof(double), cmp);
+			qsort(t[h][s], rounds, sizeof(double), bench_cmp_double);
 			m = t[h][s][rounds / 2];
 			if (s == S_NONE)
 				base = m;

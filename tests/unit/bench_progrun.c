@@ -24,24 +24,15 @@
  *
  *   bench_progrun [-r repeat] [-n rounds] [-v]
  */
-#include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <linux/bpf.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "pktscope.h"
 #include "drops.h"
 #include "xdp_stats.skel.h"
 #include "tc_stats.skel.h"
 #include "empty.skel.h"
-#include "frames.h"
+#include "bench.h"
 
-#define MAX_ROUNDS	101
+#define MAX_ROUNDS	BENCH_MAX_ROUNDS
 #define NFRAMES		4
 #define NHOOKS		2
 #define NSETS		4	/* feature sets; program index 0 is the empty one */
@@ -55,36 +46,12 @@ struct bench_frame {
 	struct frame f;
 };
 
-/*
- * The thread's CPU time, not the wall clock: on a loaded machine the test
- * run is preempted (it yields on need_resched) and wall time would count the
- * other tasks; the CPU time of this thread counts only the test_run loop.
- */
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static int run(int prog_fd, const struct frame *f, __u32 repeat, __u32 want_rc, double *ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = f->b,
-		.data_size_in = f->len,
-		.repeat = repeat,
-	);
-	double t0, t1;
+	__u32 rc = 0;
+	int err = bench_run(prog_fd, f, repeat, ns, &rc);
 
-	t0 = now_ns();
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
-		return -errno;
-	t1 = now_ns();
-	if (opts.retval != want_rc)
-		return -EPROTO;
-	*ns = (t1 - t0) / repeat;
-	return 0;
+	return err ? err : rc != want_rc ? -EPROTO : 0;
 }
 
 static void build_frames(struct bench_frame *bf)
@@ -99,6 +66,9 @@ static void build_frames(struct bench_frame *bf)
 	bf[1].name = "tcp6_1500";
 	f = &bf[1].f;
 	f_init(f); f_eth(f, ETH_IPV6); f_ipv6(f, P_TCP); f_tcp(f, 8);
+	/* Options as Linux sends them on an established connection: NOP, NOP,
+	 * timestamps (TSval 1000, TSecr 2000). */
+	memcpy(f->b + f->len - 12, "\x01\x01\x08\x0a\x00\x00\x03\xe8\x00\x00\x07\xd0", 12);
 	f_pad_to(f, 1500); f_fin(f);
 
 	bf[2].name = "qinq_udp4_64";
@@ -128,25 +98,6 @@ static int set_rule(int rules_fd, int ctl_fd, int dir)
 	return 0;
 }
 
-static int verbose;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	if (!verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: bench_progrun [-r repeat] [-n rounds] [-v]\n"
-		"  -r  runs per BPF_PROG_TEST_RUN call (default 1000000)\n"
-		"  -n  interleaved rounds (default 7, at most %d)\n"
-		"  -v  libbpf's messages (verifier log on a load failure)\n",
-		MAX_ROUNDS);
-}
-
 int main(int argc, char **argv)
 {
 	static struct bench_frame frames[NFRAMES];
@@ -156,40 +107,11 @@ int main(int argc, char **argv)
 	struct empty_bpf *empty = NULL;
 	unsigned long repeat = 1000000, rounds = 7;
 	int fds[NHOOKS][NPROGS];
-	int opt, err = 1, s;
-	char *end;
+	int err = 1, s, done;
 
-	while ((opt = getopt(argc, argv, "r:n:vh")) != -1) {
-		switch (opt) {
-		case 'r':
-			errno = 0;
-			repeat = strtoul(optarg, &end, 10);
-			if (errno || *end || !repeat || repeat > 0xffffffffUL) {
-				fprintf(stderr, "bench_progrun: bad repeat '%s': want 1..4294967295\n", optarg);
-				return 2;
-			}
-			break;
-		case 'n':
-			errno = 0;
-			rounds = strtoul(optarg, &end, 10);
-			if (errno || *end || !rounds || rounds > MAX_ROUNDS) {
-				fprintf(stderr, "bench_progrun: bad rounds '%s': want 1..%d\n", optarg, MAX_ROUNDS);
-				return 2;
-			}
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-
-	libbpf_set_print(libbpf_print);
+	done = bench_options(argc, argv, "bench_progrun", &repeat, &rounds, MAX_ROUNDS);
+	if (done >= 0)
+		return done;
 	build_frames(frames);
 	empty = empty_bpf__open_and_load();
 	if (!empty) {

@@ -12,69 +12,19 @@
  *
  *   bench_rtt [-r repeat] [-n rounds] [-v]
  */
-#include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <linux/bpf.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "pktscope.h"
 #include "xdp_stats.skel.h"
 #include "tc_stats.skel.h"
-#include "frames.h"
+#include "bench.h"
 
-#define MAX_ROUNDS	101
+#define MAX_ROUNDS	BENCH_MAX_ROUNDS
 #define NFRAMES		4
 
 struct bench_frame {
 	const char *name;
 	struct frame f;
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* This thread's CPU time: preemption by other tasks is not counted. */
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int run(int prog_fd, const struct frame *f, __u32 repeat, double *ns)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = f->b,
-		.data_size_in = f->len,
-		.repeat = repeat,
-	);
-	double t0;
-
-	t0 = now_ns();
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
-		return -errno;
-	*ns = (now_ns() - t0) / repeat;
-	return 0;
-}
 
 /* TCP/IPv4 with NOP, NOP, timestamps and len bytes of payload. */
 static void tcp_frame(struct frame *f, bool ts, size_t payload)
@@ -117,14 +67,6 @@ static void build_frames(struct bench_frame *bf)
 	f_pad_to(&bf[3].f, 98); f_fin(&bf[3].f);
 }
 
-static int verbose;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	return verbose ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int main(int argc, char **argv)
 {
 	static struct bench_frame frames[NFRAMES];
@@ -133,37 +75,11 @@ int main(int argc, char **argv)
 	struct tc_stats_bpf *tc[2] = {};
 	unsigned long repeat = 1000000, rounds = 7;
 	static double ns[NFRAMES][3][2][MAX_ROUNDS];
-	int opt, err = 1, i;
-	char *end;
+	int err = 1, i, done;
 
-	while ((opt = getopt(argc, argv, "r:n:vh")) != -1) {
-		switch (opt) {
-		case 'r':
-			errno = 0;
-			repeat = strtoul(optarg, &end, 10);
-			if (errno || *end || !repeat || repeat > 0xffffffffUL) {
-				fprintf(stderr, "bench_rtt: bad repeat '%s': want 1..4294967295\n", optarg);
-				return 2;
-			}
-			break;
-		case 'n':
-			errno = 0;
-			rounds = strtoul(optarg, &end, 10);
-			if (errno || *end || !rounds || rounds > MAX_ROUNDS) {
-				fprintf(stderr, "bench_rtt: bad rounds '%s': want 1..%d\n", optarg, MAX_ROUNDS);
-				return 2;
-			}
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: bench_rtt [-r repeat] [-n rounds] [-v]\n");
-			return opt == 'h' ? 0 : 2;
-		}
-	}
-	libbpf_set_print(libbpf_print);
+	done = bench_options(argc, argv, "bench_rtt", &repeat, &rounds, MAX_ROUNDS);
+	if (done >= 0)
+		return done;
 	build_frames(frames);
 	for (i = 0; i < 2; i++) {
 		xdp[i] = xdp_stats_bpf__open();
@@ -191,8 +107,8 @@ int main(int argc, char **argv)
 					/* Flip the order every round. */
 					int which = r % 2 ? 1 - i : i;
 
-					err = run(fd[which], &frames[fi].f, repeat,
-						  &ns[fi][h][which][r]);
+					err = bench_run(fd[which], &frames[fi].f, repeat,
+							&ns[fi][h][which][r], NULL);
 					if (err) {
 						fprintf(stderr, "bench_rtt: BPF_PROG_TEST_RUN %s on %s: %s\n",
 							hook_name[h], frames[fi].name, strerror(-err));
@@ -209,14 +125,15 @@ int main(int argc, char **argv)
 	       "rtt on ns", "added ns", "ratio");
 	for (int fi = 0; fi < NFRAMES; fi++) {
 		for (int h = 0; h < 3; h++) {
-			double off = median(ns[fi][h][0], rounds), on = median(ns[fi][h][1], rounds);
+			double off = bench_median(ns[fi][h][0], rounds);
+			double on = bench_median(ns[fi][h][1], rounds);
 			double ratios[MAX_ROUNDS] = { 0 };
 
 			for (unsigned long r = 0; r < rounds; r++)
 				ratios[r] = ns[fi][h][1][r] / ns[fi][h][0][r];
 			printf("%-14s %-6s %5zu  %12.2f  %12.2f  %8.2f  %5.2fx\n", frames[fi].name,
 			       hook_name[h], frames[fi].f.len, off, on, on - off,
-			       median(ratios, rounds));
+			       bench_median(ratios, rounds));
 		}
 	}
 	printf("ns: CPU time of the calling thread / repeat (median); ratio: median of the\n"
