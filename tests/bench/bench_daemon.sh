@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source netns-scripts/two-hosts.sh
-: "${PKTSCOPE:=$PWD/build/pktscope}"
+: "${PKTSCOPE:=${BUILD_DIR:-$PWD/build}/pktscope}"
 TAG="b$(( $$ % 100000 ))m"
 BENCH_NAME=daemon; . tests/bench/lib.sh
 ROUNDS=$BENCH_REPS

@@ -4,7 +4,7 @@
 # rounds): no rule vs one rule (not matching / matching) vs 16 rules.
 set -u
 cd "$(dirname "$0")/../.."
-bin=build/tests/bench_filter
+bin=${BUILD_DIR:-build}/tests/bench_filter
 if [ ! -x "$bin" ]; then
 	echo "bench_drops: $bin is missing: run 'make'" >&2
 	exit 1

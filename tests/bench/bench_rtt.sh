@@ -4,7 +4,7 @@
 # 10^6, median of interleaved rounds), printed as on/off ratios.
 set -u
 cd "$(dirname "$0")/../.."
-bin=build/tests/bench_rtt
+bin=${BUILD_DIR:-build}/tests/bench_rtt
 if [ ! -x "$bin" ]; then
 	echo "bench_rtt: $bin is missing: run 'make'" >&2
 	exit 1
