@@ -252,6 +252,30 @@ static __always_inline int ps_parse_ipv6(struct ps_pkt *p, void *data,
 	return ps_parse_l4(p, data, data_end, off);
 }
 
+/* The network layer at off, of EtherType proto (network order). */
+static __always_inline int ps_parse_l3(struct ps_pkt *p, void *data, void *data_end, __u32 off,
+				       __u16 proto)
+{
+	p->l3_off = off;
+	switch (proto) {
+	case bpf_htons(PS_ETH_P_IP):
+		p->l3 = PS_L3_IPV4;
+		return ps_parse_ipv4(p, data, data_end, off);
+	case bpf_htons(PS_ETH_P_IPV6):
+		p->l3 = PS_L3_IPV6;
+		return ps_parse_ipv6(p, data, data_end, off);
+	case bpf_htons(PS_ETH_P_ARP):
+		p->l3 = PS_L3_ARP;
+		/* The fixed part: hardware/protocol types, lengths, opcode. */
+		if (data + off + 8 > data_end)
+			return ps_bad(p, PS_BAD_TRUNC, PS_LAYER_ARP);
+		return 0;
+	default:
+		/* Includes a third VLAN tag: deliberately not walked. */
+		return 0;
+	}
+}
+
 /*
  * Parse the frame in [data, data_end).  Always fills p (l3/l4 default to
  * other/none); the return value is unused by callers and exists so the
@@ -291,24 +315,7 @@ static __always_inline int ps_parse(struct ps_pkt *p, void *data, void *data_end
 		off += sizeof(*vh);
 	}
 
-	p->l3_off = off;
-	switch (proto) {
-	case bpf_htons(PS_ETH_P_IP):
-		p->l3 = PS_L3_IPV4;
-		return ps_parse_ipv4(p, data, data_end, off);
-	case bpf_htons(PS_ETH_P_IPV6):
-		p->l3 = PS_L3_IPV6;
-		return ps_parse_ipv6(p, data, data_end, off);
-	case bpf_htons(PS_ETH_P_ARP):
-		p->l3 = PS_L3_ARP;
-		/* The fixed part: hardware/protocol types, lengths, opcode. */
-		if (data + off + 8 > data_end)
-			return ps_bad(p, PS_BAD_TRUNC, PS_LAYER_ARP);
-		return 0;
-	default:
-		/* Includes a third VLAN tag: deliberately not walked. */
-		return 0;
-	}
+	return ps_parse_l3(p, data, data_end, off, proto);
 }
 
 #endif /* PKTSCOPE_PARSE_H */

@@ -33,18 +33,53 @@ __noinline int ps_rtt_tc(struct __sk_buff *skb, const struct ps_pkt *p, __u32 in
 			  skb->len, ingress != 0);
 }
 
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/*
+ * At TC ingress the hook pushes the data back by skb->mac_len bytes, so the
+ * program sees the frame from its MAC header.  An skb that generic XDP had
+ * to copy (skb_pp_cow_data(): every packet of a veth with a generic XDP
+ * program) arrives with mac_len 0, its data at the network header.  The
+ * bytes between the MAC header and the data, 0 on every other path (the
+ * kernel's own skb: bpf_cast_to_kern_ctx is a register move).
+ */
+static __always_inline __u32 ps_tc_mac_hidden(struct __sk_buff *skb)
+{
+	struct sk_buff *k = bpf_cast_to_kern_ctx(skb);
+	__u64 data_off = (__u64)k->data - (__u64)k->head;
+	__u16 mac = k->mac_header;
+
+	if (mac == (__u16)~0u || data_off <= mac || data_off - mac > 64)
+		return 0;
+	return data_off - mac;
+}
+
+/* The frame from the MAC header, or (hidden) from the network layer. */
+static __always_inline void ps_tc_parse(struct ps_pkt *p, void *data, void *data_end,
+					__u32 hidden, __u16 proto)
+{
+	/* Padding too: the filter function reads p as a whole. */
+	__builtin_memset(p, 0, sizeof(*p));
+	if (hidden) {
+		p->l3 = PS_L3_OTHER;
+		p->l4 = PS_L4_NONE;
+		ps_parse_l3(p, data, data_end, 0, proto);
+	} else {
+		ps_parse(p, data, data_end);
+	}
+}
+
 static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 want = skb->len < PS_TC_PULL ? skb->len : PS_TC_PULL;
+	__u32 hidden = dir == PS_DIR_TC_IN ? ps_tc_mac_hidden(skb) : 0;
 	__u32 mask, drop = 0, verdict;
 	struct ps_pkt p;
 	__u64 len;
 
-	/* Padding too: the filter function reads p as a whole. */
-	__builtin_memset(&p, 0, sizeof(p));
-	ps_parse(&p, data, data_end);
+	ps_tc_parse(&p, data, data_end, hidden, skb->protocol);
 	/*
 	 * Pull only when the headers really continue in the fragments.  The
 	 * stack's own packets (every TCP segment, GSO or not) carry their
@@ -55,8 +90,7 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 		bpf_skb_pull_data(skb, want);
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
-		__builtin_memset(&p, 0, sizeof(p));
-		ps_parse(&p, data, data_end);
+		ps_tc_parse(&p, data, data_end, hidden, skb->protocol);
 	}
 	/*
 	 * On receive the stack moves the outer VLAN tag out of the data into
@@ -64,7 +98,8 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 	 * did it).  Count that tag as the wire had it, and its 4 bytes, so TC
 	 * and XDP agree on tags and sizes.
 	 */
-	len = skb->len;
+	/* Sizes as on the wire: the MAC header the data does not show included. */
+	len = skb->len + hidden;
 	if (skb->vlan_present) {
 		/*
 		 * With the outer tag stripped the parser walked one tag deeper

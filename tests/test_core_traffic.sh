@@ -233,6 +233,44 @@ fi
 # A second bench with jumbo MTU: 13 frames of exactly 9000 bytes (the lower
 # edge of [9000, 16K)) and 5 of 8999 (just below it).
 kill_tree "$SINK_PID"; SINK_PID=""
+# ---- the same UDP with generic XDP on the receiver ---------------------------
+# A veth packet that a generic XDP program sees is copied by the kernel
+# (skb_pp_cow_data) into an skb whose mac_len is 0, so TC ingress gets its
+# data from the network header on; pktscope's TC program must still count
+# it as the wire frame (IPv4/UDP, full size), exactly as XDP does.
+if core_attach "$NS_B" --replace --mode generic >/dev/null 2>"$TMP/err"; then
+	GSIZES="128:13 600:31 1514:19"
+	snapshot g0
+	total=0 bytes=0
+	for sn in $GSIZES; do
+		frame=${sn%:*} n=${sn#*:}
+		total=$((total + n)) bytes=$((bytes + n * frame))
+		udp_send "$NS_A" "$IP_B" $PORT "$n" $((frame - 42)) || fail "generic_udp_send_$frame" "sender failed"
+	done
+	snapshot g1
+	for sn in $GSIZES; do
+		frame=${sn%:*} n=${sn#*:}
+		lo=$(bucket_of "$TMP/g1.hb" "$frame")
+		for d in xdp tc_ingress; do
+			check_eq "generic_udp_${frame}_bucket${lo}_$d" "$n" \
+				"$(bucket_delta "$TMP/g0.hb" "$TMP/g1.hb" "$d" "$lo")"
+		done
+	done
+	for d in xdp tc_ingress; do
+		check_eq "generic_udp_packets_$d" "$total" "$(dval "$TMP/g0.b" "$TMP/g1.b" ".dirs.$d.l4_packets.udp")"
+		check_eq "generic_udp_bytes_$d" "$bytes" "$(dval "$TMP/g0.b" "$TMP/g1.b" ".dirs.$d.l4_bytes.udp")"
+		check_eq "generic_udp_ipv4_packets_$d" "$total" \
+			"$(dval "$TMP/g0.b" "$TMP/g1.b" ".dirs.$d.l3_packets.ipv4")"
+		check_eq "generic_no_l3_other_$d" 0 "$(dval "$TMP/g0.b" "$TMP/g1.b" ".dirs.$d.l3_packets.other")"
+	done
+	check_eq generic_xdp_packets_vs_rx_packets "$(( $(ifc g1 rx) - $(ifc g0 rx) ))" \
+		"$(dval "$TMP/g0.b" "$TMP/g1.b" '.dirs.xdp.packets')"
+	check_eq generic_tc_ingress_packets_vs_rx_packets "$(( $(ifc g1 rx) - $(ifc g0 rx) ))" \
+		"$(dval "$TMP/g0.b" "$TMP/g1.b" '.dirs.tc_ingress.packets')"
+else
+	fail generic_attach "$(cat "$TMP/err")"
+fi
+
 if core_bench_up "$JTAG" 9000; then
 	attach "$NS_B" && attach "$NS_A"
 	udp_sink "$NS_B" $PORT
