@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Throughput over the two-host veth bench with and without observers, side
-# by side: iperf3 TCP 1 stream, TCP 4 streams (-P 4), and UDP with 64-byte
-# datagrams sent as fast as iperf3 can (-b 0; received datagrams per second).
+# Throughput and CPU cost over the two-host veth bench with and without
+# observers, side by side: iperf3 TCP 1 stream, TCP 4 streams (-P 4), and
+# UDP with 64-byte datagrams sent as fast as iperf3 can (-b 0; received
+# datagrams per second).
 #
-# Setups (THR_SETUPS picks and orders them; default: the first four):
+# Setups (THR_SETUPS picks them; default: bare full full-generic bpftrace
+# ltools full-native xdp-pass):
 #   bare      nothing attached
-#   full      pktscope's whole network set on both ends: attach veth0 with
-#             XDP ($FULL_MODE: native (default), generic or none) + TC,
-#             --tcp (persistent TCP probes), --rtt; drops --persist attach;
-#             a streaming `pktscope tcplife` per namespace
-#             (full-native, full-generic, full-tc: the same in that mode)
+#   full      pktscope's whole network set on both ends: attach veth0 in
+#             XDP mode $FULL_MODE + TC, --tcp (persistent TCP probes),
+#             --rtt; drops --persist attach; a streaming `pktscope tcplife`
+#             per namespace.  FULL_MODE is none (--no-xdp, the default),
+#             generic or native.
+#             full-tc, full-generic, full-native: the same in that mode.
 #   bpftrace  tests/bench/bt/netacct.bt: the same accounting on tracepoints
 #             (per device and direction packets/bytes by L3/L4, size
 #             histogram, TCP lives from sock:inet_sock_set_state)
 #   ltools    libbpf-tools' tcplife and tcpstates running
-# and, for finding where the cost is (bench_throughput_modes.sh and
+# Why full is --no-xdp: README advises `--no-xdp` (or `--mode generic` when
+# the XDP hook itself is wanted) on a veth, since any native XDP program
+# there, even an empty one, makes the veth turn off GSO/TSO on its peer.
+# Both recommended modes are measured (full and full-generic); --no-xdp does
+# the same counting (TC ingress sees the same packets as generic XDP, each
+# GSO super-packet once, as `ip -s link` counts them) with one program per
+# packet fewer and without generic XDP's copy of every received packet
+# (do_xdp_generic -> skb_pp_cow_data: 1.2-1.4x bare's CPU per GB here), so
+# it is the headline figure.  full-native and xdp-pass (an
+# empty native XDP program, its cause) are informative figures of that
+# veth effect; they have no target.
+# For finding where the cost is (bench_throughput_modes.sh and
 # bench_throughput_parts.sh run these):
 #   xdp-pass  an XDP program that only returns XDP_PASS, native, both ends
 #   tc-empty  TC ingress+egress programs that only return TC_ACT_OK, both ends
@@ -31,26 +45,57 @@
 # PART_MODE is native, generic or none (--no-xdp); default native here,
 # none in bench_throughput_parts.sh.
 #
-# Each round installs every setup once, in an order that rotates from round
-# to round, and runs every workload under it; REPS rounds (default 5).
-# Figures: median of the rounds, min, max, ratio of medians to bare.
-# After each pktscope run the receiver's counters are printed next to the
-# veth's own rx_packets, as evidence that the run was counted.
-# Runtime with the defaults: about 5 minutes (4 setups x 3 workloads x 5
-# rounds, 2 s measured + 1 s omitted per run, plus attach/start-up; 5m14s
-# on the shared 2-CPU build machine).
+# How it measures (made for a shared 2-CPU machine where one run can be
+# half or twice the next for reasons of its own):
+# - iperf3's client is pinned to CPU $THR_CPU_CLIENT (0), its server to
+#   $THR_CPU_SERVER (1), so the scheduler does not move them around.
+# - Short runs (SECS=1 s each), many rounds (REPS, default 7), and bare in
+#   between every other setup: bare X bare Y bare Z bare ..., the order of
+#   the others rotating from round to round.  Every run of a setup thus has
+#   a bare run of the same workload just before and just after it (a few
+#   seconds away), and its ratio is taken to the mean of those two (which
+#   cancels a load that rises or falls linearly).  The figure's ratio is the
+#   median of these per-round ratios (BENCH_RATIO=paired in lib.sh), not a
+#   ratio of medians; "base" in the figure is the neighbours' mean.
+# - After each setup is installed, one short transfer (iperf3 -n 100M) is
+#   run and thrown away (warm-up: first packets, first map entries, first
+#   tcplife lines), for bare too.
+# - Besides throughput, the CPU time the transfer took: iperf3 client and
+#   server, ksoftirqd/N and the observers' own processes (bpftrace,
+#   tcplife...), from /proc/PID/task/*/schedstat (sum_exec_runtime) and the
+#   client's rusage, per GB received (TCP) or per datagram received (UDP).
+#   The kernel has no IRQ time accounting, so the veth's receive path and the
+#   BPF programs, run in softirq on the back of the sending or receiving
+#   iperf3, are charged to it.  A transfer over a veth is CPU-bound, so
+#   keeping 97% of bare throughput is CPU per byte <= 1/0.97 = 1.031x;
+#   the time a noisy neighbour takes does not count in it.
+# - After each pktscope run the receiver's counters are printed next to the
+#   veth's own rx_packets/rx_bytes (and the sender's tc_egress next to
+#   tx_packets/tx_bytes), as evidence that the run was counted, and counted
+#   as `ip -s link` counts: per packet the stack handles (a GSO super-packet
+#   is one packet).
+# - The informative setups (THR_INFO, default full-generic full-native
+#   xdp-pass when THR_SETUPS is not given) run in the first THR_INFO_ROUNDS
+#   (3) rounds only; the receiver's and sender's counters are compared in
+#   the first THR_EVIDENCE_ROUNDS (2) rounds.
+# Runtime with the defaults: 7 rounds (3 with 6 setups + bare, 4 with 3 +
+# bare) of 3 runs per block, about 8 minutes on the shared 2-CPU machine.
 #
-#   REPS=5 SECS=2 THR_SETUPS="bare full bpftrace ltools" tests/bench/bench_throughput.sh
+#   REPS=7 SECS=1 THR_SETUPS="bare full bpftrace ltools" tests/bench/bench_throughput.sh
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BENCH_NAME=${THR_NAME:-throughput}
 . tests/bench/lib.sh
 . netns-scripts/two-hosts.sh
+BENCH_REPS=${REPS:-7}
+BENCH_RATIO=paired
 PKTSCOPE=${PKTSCOPE:-$PWD/build/pktscope}
-SECS=${SECS:-2}
-FULL_MODE=${FULL_MODE:-native}
+SECS=${SECS:-1}
+FULL_MODE=${FULL_MODE:-none}
 PART_MODE=${PART_MODE:-native}
-read -r -a SETUPS <<<"${THR_SETUPS:-bare full bpftrace ltools}"
+CPU_C=${THR_CPU_CLIENT:-0} CPU_S=${THR_CPU_SERVER:-1}
+[ "$(nproc)" -ge 2 ] || CPU_S=$CPU_C
+read -r -a SETUPS <<<"${THR_SETUPS:-bare full full-generic bpftrace ltools full-native xdp-pass}"
 read -r -a WORKLOADS <<<"${THR_WORKLOADS:-tcp1 tcp4 udp64}"
 BT=${BPFTRACE:-bpftrace}
 TMP=$(mktemp -d /tmp/pktscope-bench-thr.XXXXXX)
@@ -202,61 +247,158 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 
 two_hosts_up "$TAG" || exit 1
-setsid ip netns exec "$NS_B" iperf3 -s -p 5201 >/dev/null 2>&1 &
+# setsid, taskset and ip netns exec all exec: $SRV is iperf3's PID.
+setsid taskset -c "$CPU_S" ip netns exec "$NS_B" iperf3 -s -p 5201 >/dev/null 2>&1 &
 SRV=$!
 for i in $(seq 50); do
 	ip netns exec "$NS_B" ss -Hltn 'sport = :5201' | grep -q . && break
 	sleep 0.1
 done
 ip netns exec "$NS_A" ping -c1 -W2 "$IP_B" >/dev/null
+KSOFT=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
 
-# run WORKLOAD: one measurement (bits/s received for TCP, datagrams/s
-# received for UDP), the first second omitted.
-run() {
-	local j
-	case $1 in
-	tcp1) j=$(ip netns exec "$NS_A" iperf3 -c "$IP_B" -p 5201 -t "$SECS" -O 1 -J 2>/dev/null) &&
-		jq -r '.end.sum_received.bits_per_second // empty' <<<"$j" ;;
-	tcp4) j=$(ip netns exec "$NS_A" iperf3 -c "$IP_B" -p 5201 -P 4 -t "$SECS" -O 1 -J 2>/dev/null) &&
-		jq -r '.end.sum_received.bits_per_second // empty' <<<"$j" ;;
-	udp64) j=$(ip netns exec "$NS_A" iperf3 -c "$IP_B" -p 5201 -u -l 64 -b 0 -t "$SECS" -O 1 -J 2>/dev/null) &&
-		jq -r '.end.sum_received | if .seconds > 0 then .bytes / 64 / .seconds else empty end' <<<"$j" ;;
-	esac
+# cpu_ns PID...: CPU time (ns) the processes' threads have run so far.
+cpu_ns() {
+	local p f s=0 t
+	for p in "$@"; do
+		for f in /proc/"$p"/task/*/schedstat; do
+			read -r t _ <"$f" 2>/dev/null && s=$((s + t))
+		done
+	done
+	echo "$s"
 }
 
-rx_packets() { ip -n "$NS_B" -s -j link show veth0 | jq '.[0].stats64.rx.packets'; }
-# Receiver counters: "xdp tc_ingress" packets (0 where not attached).
+# run WORKLOAD: one measurement, printed as "VALUE CPU": VALUE is bits/s
+# received (TCP) or datagrams/s received (UDP); CPU is the CPU time of the
+# transfer (see the header) per GB received (s/GB, TCP) or per datagram
+# received (us/datagram, UDP).
+run() {
+	local args dur="-t $SECS" a0 a1 t
+	case $1 in
+	tcp1) args="" ;;
+	tcp4) args="-P 4" ;;
+	udp64) args="-u -l 64 -b 0" ;;
+	warm) args="" dur="-n 100M" ;;
+	esac
+	a0=$(cpu_ns "$SRV" $KSOFT "${BG[@]}")
+	# The subshell's `times`: the client's user and system time (rusage).
+	t=$( (taskset -c "$CPU_C" ip netns exec "$NS_A" iperf3 -c "$IP_B" -p 5201 $args \
+		$dur -J >"$TMP/run.json" 2>/dev/null; times) | tail -1)
+	a1=$(cpu_ns "$SRV" $KSOFT "${BG[@]}")
+	[ "$1" = warm ] && return 0
+	jq -r '.end.sum_received | "\(.bytes // 0) \(.seconds // 0)"' "$TMP/run.json" 2>/dev/null |
+	awk -v w="$1" -v t="$t" -v d=$((a1 - a0)) '
+		function sec(s) { split(s, x, "m"); sub("s", "", x[2]); return x[1] * 60 + x[2] }
+		{
+			split(t, u, " ")
+			cpu = sec(u[1]) + sec(u[2]) + d / 1e9
+			if ($1 <= 0 || $2 <= 0) exit
+			if (w == "udp64")
+				printf "%.6g %.6g\n", $1 / 64 / $2, cpu * 1e6 / ($1 / 64)
+			else
+				printf "%.6g %.6g\n", $1 * 8 / $2, cpu / ($1 / 1e9)
+		}'
+}
+
+# Evidence: the veth's own counters (ip -s link) next to pktscope's.
+# link_counts NS: "rx_packets rx_bytes tx_packets tx_bytes"
+link_counts() {
+	ip -n "$1" -s -j link show veth0 |
+		jq -r '.[0].stats64 | "\(.rx.packets) \(.rx.bytes) \(.tx.packets) \(.tx.bytes)"'
+}
+# ps_counts NS: "xdp_packets xdp_bytes tc_in_packets tc_in_bytes
+# tc_out_packets tc_out_bytes" (0 where not attached).
 ps_counts() {
-	"$PKTSCOPE" --netns "$NS_B" stats veth0 -j 2>/dev/null |
-		jq -r '[.dirs.xdp.packets // 0, .dirs.tc_ingress.packets // 0] | @tsv'
+	"$PKTSCOPE" --netns "$1" stats veth0 -j 2>/dev/null |
+		jq -r '.dirs | [.xdp.packets // 0, .xdp.bytes // 0, .tc_ingress.packets // 0,
+			.tc_ingress.bytes // 0, .tc_egress.packets // 0, .tc_egress.bytes // 0] | @tsv'
 }
 is_ps() { case ${1%+alt} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcp-*) return 1 ;; esac; }
+# Per setup: runs compared, runs where packets were equal (rx: xdp and
+# tc_ingress vs rx_packets; tx: tc_egress vs tx_packets), where bytes were.
+declare -A EVN EVP EVB
+EV_ROUNDS=${THR_EVIDENCE_ROUNDS:-2}
 
 echo "   $(bench_machine)"
-echo "   iperf3 $SECS s per run (+1 s omitted), $BENCH_REPS rounds; setups: ${SETUPS[*]}"
-declare -A R
-n=${#SETUPS[@]}
+echo "   iperf3 $SECS s per run, client on CPU $CPU_C, server on CPU $CPU_S; $BENCH_REPS rounds;" \
+	"setups: ${SETUPS[*]}; bare between every two"
+
+# The chain of blocks: bare X bare Y bare ..., position POS.  A block
+# installs its setup, warms up, and runs every workload once.
+declare -A V C
+BLK=()
+POS=0
+block() {	# SETUP ROUND
+	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS
+	setup "$k" || { echo "   setting up $k failed" >&2; exit 1; }
+	run warm
+	for w in "${WORKLOADS[@]}"; do
+		if is_ps "$k" && [ "$2" -le "$EV_ROUNDS" ]; then
+			rb0=$(link_counts "$NS_B"); ra0=$(link_counts "$NS_A")
+			pb0=$(ps_counts "$NS_B"); pa0=$(ps_counts "$NS_A")
+		fi
+		read -r v c < <(run "$w")
+		[ -n "${v:-}" ] || { echo "   iperf3 gave no result ($k, $w)" >&2; exit 1; }
+		V[$POS,$w]=$v C[$POS,$w]=$c
+		case $w in
+		udp64) line+=$(printf '  %s %.0f pps %.3g us' "$w" "$v" "$c") ;;
+		*) line+=$(awk -v w="$w" -v v="$v" -v c="$c" 'BEGIN { printf "  %s %.2f Gbit/s %.3g s/GB", w, v / 1e9, c }') ;;
+		esac
+		if is_ps "$k" && [ "$2" -le "$EV_ROUNDS" ]; then
+			rb1=$(link_counts "$NS_B"); ra1=$(link_counts "$NS_A")
+			pb1=$(ps_counts "$NS_B"); pa1=$(ps_counts "$NS_A")
+			line+=$(awk -v rb0="$rb0" -v rb1="$rb1" -v ra0="$ra0" -v ra1="$ra1" \
+				-v pb0="$pb0" -v pb1="$pb1" -v pa0="$pa0" -v pa1="$pa1" '
+				function d(a, b, i,  x, y) { split(a, x, /[ \t]/); split(b, y, /[ \t]/); return y[i] - x[i] }
+				BEGIN {
+					rp = d(rb0, rb1, 1); rB = d(rb0, rb1, 2)
+					tp = d(ra0, ra1, 3); tB = d(ra0, ra1, 4)
+					xp = d(pb0, pb1, 1); xB = d(pb0, pb1, 2)
+					ip = d(pb0, pb1, 3); iB = d(pb0, pb1, 4)
+					op = d(pa0, pa1, 5); oB = d(pa0, pa1, 6)
+					ep = (ip == rp && op == tp && (xp == 0 || xp == rp))
+					eb = (iB == rB && oB == tB && (xp == 0 || xB == rB))
+					printf " [rx %d/%d B: xdp %d/%d tc_in %d/%d; tx %d/%d B: tc_out %d/%d; %.0f B/pkt%s%s]",
+						rp, rB, xp, xB, ip, iB, tp, tB, op, oB, rp ? rB / rp : 0,
+						ep ? "" : " pkts-differ", eb ? "" : " bytes-differ"
+				}')
+			EVN[$k]=$((${EVN[$k]:-0} + 1))
+			[[ $line == *pkts-differ* ]] || EVP[$k]=$((${EVP[$k]:-0} + 1))
+			[[ $line == *bytes-differ* ]] || EVB[$k]=$((${EVB[$k]:-0} + 1))
+			line=${line//pkts-differ/PKTS-DIFFER} line=${line//bytes-differ/BYTES-DIFFER}
+		fi
+	done
+	BLK[$POS]=$k
+	printf '   %2d r%-2s %-12s%s (%d s)\n' "$POS" "$2" "$k" "$line" $((SECONDS - t0))
+	POS=$((POS + 1))
+}
+
+# Setups in THR_INFO run in the first THR_INFO_ROUNDS rounds only: their
+# effect is large (native XDP halves TCP on a veth), 3 rounds show it, and
+# the time goes to the rounds of the figures with targets.
+if [ -n "${THR_SETUPS:-}" ]; then INFO=${THR_INFO:-}
+else INFO=${THR_INFO-full-generic full-native xdp-pass}; fi
+INFO_ROUNDS=${THR_INFO_ROUNDS:-3}
+XS=()
+for k in "${SETUPS[@]}"; do [ "$k" = bare ] || XS+=("$k"); done
+[ ${#XS[@]} -gt 0 ] || { echo "   no setup besides bare" >&2; exit 1; }
+block bare 0
 for i in $(seq "$BENCH_REPS"); do
+	xs=()
+	for k in "${XS[@]}"; do
+		[ "$i" -gt "$INFO_ROUNDS" ] && [[ " $INFO " == *" $k "* ]] && continue
+		xs+=("$k")
+	done
+	n=${#xs[@]}
 	for j in $(seq 0 $((n - 1))); do
-		k=${SETUPS[$(( (i + j) % n ))]}
-		setup "$k" || { echo "   setting up $k failed" >&2; exit 1; }
-		line=""
-		for w in "${WORKLOADS[@]}"; do
-			is_ps "$k" && { r0=$(rx_packets); read -r x0 t0 < <(ps_counts); }
-			v=$(run "$w")
-			[ -n "$v" ] || { echo "   iperf3 gave no result ($k, $w)" >&2; exit 1; }
-			R[$k,$w]="${R[$k,$w]:-} $v"
-			case $w in udp64) line+=$(printf '  %s %.0f pps' "$w" "$v") ;;
-			*) line+=$(printf '  %s %.0f Mbit/s' "$w" "$(echo "$v / 1000000" | bc -l)") ;; esac
-			if is_ps "$k"; then
-				r1=$(rx_packets); read -r x1 t1 < <(ps_counts)
-				line+=" [rx $((r1 - r0)), xdp $((x1 - x0)), tc_in $((t1 - t0))]"
-			fi
-		done
-		printf '   round %d %-9s%s\n' "$i" "$k" "$line"
+		block "${xs[$(( (i + j) % n ))]}" "$i"
+		block bare "$i"
 	done
 done
 setup bare
+for k in "${!EVN[@]}"; do
+	echo "   $k: pktscope's packet counts equal the veth's (ip -s link; rx and tx) in ${EVP[$k]:-0} of ${EVN[$k]} runs, byte counts in ${EVB[$k]:-0}"
+done
 # Evidence that the bpftrace peer counted: its last dump (it prints its
 # maps when stopped).
 if grep -q '@rx_pkts' "$TMP/bt.out" 2>/dev/null; then
@@ -264,28 +406,58 @@ if grep -q '@rx_pkts' "$TMP/bt.out" 2>/dev/null; then
 	grep '^@rx_pkts' "$TMP/bt.out" | sort -t: -k2 -nr | head -3 | sed 's/^/     /'
 fi
 
+# For setup K and workload W, in round order: its values (S), the mean of
+# the bare runs either side (B), and the ratios S/B (Q); the same for CPU
+# (CS, CB, CQ).
+pairs() {	# K W
+	local p
+	S="" B="" Q="" CS="" CB="" CQ=""
+	for p in "${!BLK[@]}"; do
+		[ "${BLK[$p]}" = "$1" ] || continue
+		read -r s b q cs cb cq < <(awk -v s="${V[$p,$2]}" -v b0="${V[$((p - 1)),$2]}" -v b1="${V[$((p + 1)),$2]}" \
+			-v cs="${C[$p,$2]}" -v c0="${C[$((p - 1)),$2]}" -v c1="${C[$((p + 1)),$2]}" '
+			BEGIN { b = (b0 + b1) / 2; cb = (c0 + c1) / 2
+				printf "%.6g %.6g %.6g %.6g %.6g %.6g\n", s, b, s / b, cs, cb, cs / cb }')
+		S+=" $s" B+=" $b" Q+=" $q" CS+=" $cs" CB+=" $cb" CQ+=" $cq"
+	done
+}
+
 for w in "${WORKLOADS[@]}"; do
 	case $w in
-	tcp1) what="iperf3 TCP, 1 stream"; unit="bit/s" ;;
-	tcp4) what="iperf3 TCP, 4 streams"; unit="bit/s" ;;
-	udp64) what="iperf3 UDP 64 B, datagrams received per second"; unit="pkt/s" ;;
+	tcp1) what="iperf3 TCP, 1 stream"; unit="bit/s"; cunit="CPU s/GB" ;;
+	tcp4) what="iperf3 TCP, 4 streams"; unit="bit/s"; cunit="CPU s/GB" ;;
+	udp64) what="iperf3 UDP 64 B, datagrams received per second"; unit="pkt/s"; cunit="CPU us/datagram" ;;
 	esac
-	for k in "${SETUPS[@]}"; do
-		[ "$k" = bare ] && continue
-		tgt=""
-		case ${k%+alt} in full*|c-*|tcp|rtt|drops|stream) tgt=">= 0.97" ;;
-		tcp-*) tgt=">= 0.98" ;; esac
-		bench_figure "$w-$k" "$what over veth: $k / bare" "$unit" "$k" "${R[$k,$w]}" \
-			bare "${R[bare,$w]}" "$tgt" higher
+	cwhat="CPU time (iperf3 both ends + softirq + observer processes) per GB received"
+	case $w in udp64) cwhat="iperf3 UDP 64 B: ${cwhat/GB/datagram}" ;; *) cwhat="$what: $cwhat" ;; esac
+	declare -A QS=() CQS=()
+	for k in "${XS[@]}"; do
+		pairs "$k" "$w"
+		QS[$k]=$Q CQS[$k]=$CQ
+		tgt="" ctgt="" note=""
+		case ${k%+alt} in
+		full-native) note=" (native XDP: the veth turns off GSO/TSO on its peer)" ;;
+		xdp-pass) note=" (empty native XDP program: the veth's GSO effect alone)" ;;
+		full*|c-*|tcp|rtt|drops|stream) tgt=">= 0.97" ctgt="<= 1.031" ;;
+		tcp-*) tgt=">= 0.98" ctgt="<= 1.02" ;;
+		esac
+		bench_figure "$w-$k" "$what over veth: $k / adjacent bare, median of per-round ratios$note" "$unit" \
+			"$k" "$S" "bare (mean of neighbours)" "$B" "$tgt" higher
+		bench_figure "$w-$k-cpu" "$cwhat over veth: $k / adjacent bare, median of per-round ratios$note" "$cunit" \
+			"$k" "$CS" "bare (mean of neighbours)" "$CB" "$ctgt" lower
 	done
-	# pktscope next to each peer doing the same job.
-	if [[ " ${SETUPS[*]} " == *" full "* ]]; then
+	# pktscope next to each peer doing the same job: each one's per-round
+	# ratio to its own adjacent bare runs, the full set's over the peer's.
+	if [ -n "${QS[full]:-}" ]; then
 		for k in bpftrace ltools; do
-			[[ " ${SETUPS[*]} " == *" $k "* ]] || continue
-			bench_figure "$w-full-vs-$k" "$what over veth: pktscope full set / $k" "$unit" \
-				full "${R[full,$w]}" "$k" "${R[$k,$w]}" ">= 1 (costs less)" higher
+			[ -n "${QS[$k]:-}" ] || continue
+			bench_figure "$w-full-vs-$k" "$what over veth: pktscope full set / $k, each as a ratio to its adjacent bare runs" \
+				"x bare" full "${QS[full]}" "$k" "${QS[$k]}" ">= 1 (costs less)" higher
+			bench_figure "$w-full-vs-$k-cpu" "$cwhat over veth: pktscope full set / $k, each as a ratio to its adjacent bare runs" \
+				"x bare CPU" full "${CQS[full]}" "$k" "${CQS[$k]}" "<= 1 (costs less)" lower
 		done
 	fi
+	unset QS CQS
 done
 
 # THR_PROGNS="setup ...": for each, one tcp1 and one udp64 run with

@@ -4,9 +4,10 @@
 # + drops --persist, + tcplife streaming (= the whole set), each added to
 # the previous one, in the XDP mode PART_MODE (default none: TC only, so
 # that the veth's loss of GSO under native XDP, measured by
-# bench_throughput_modes.sh, does not hide the pieces).  Interleaved rounds
-# as in bench_throughput.sh (which does the work; see its header).
-# About 4 minutes with REPS=5.
+# bench_throughput_modes.sh, does not hide the pieces).  Throughput and CPU
+# per GB / per datagram, each run paired with the bare runs next to it as
+# in bench_throughput.sh (which does the work; see its header).
+# About 7 minutes with REPS=7 (estimate: 7 rounds x 10 blocks, ~6 s each).
 cd "$(dirname "$0")/../.." || exit 1
 export THR_NAME=throughput_parts
 export PART_MODE=${PART_MODE:-none}

@@ -13,6 +13,9 @@
 #       ratio = median(subject) / median(base); when both lists have the
 #       same length the per-rep ratios s_i/b_i are reported as well (their
 #       min..max), since reps are taken side by side, interleaved.
+#       With BENCH_RATIO=paired (set by the bench), ratio is the median of
+#       those per-rep ratios instead (the bench pairs each subject value
+#       with the base value measured next to it in time).
 #   bench_machine              -> one line: CPU model, cpus, kernel, loadavg
 #
 # Benchmarks never pass or fail on speed: they print what was measured.
@@ -72,7 +75,7 @@ _bench_fmt() { awk -v x="$1" 'BEGIN { if (x == "nan") print x; else printf "%.4g
 
 bench_figure() {
 	local id=$1 what=$2 unit=$3 sl=$4 sv=$5 bl=$6 bv=$7 target=${8:-} better=${9:-lower}
-	local sm smin smax bm bmin bmax ratio rmin="" rmax="" rs=()
+	local sm smin smax bm bmin bmax ratio rmed rmin="" rmax="" rs=()
 	read -r sm smin smax < <(bench_stats $sv)
 	read -r bm bmin bmax < <(bench_stats $bv)
 	ratio=$(awk -v a="$sm" -v b="$bm" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.4g", a / b }')
@@ -82,8 +85,9 @@ bench_figure() {
 		for i in "${!sa[@]}"; do
 			rs+=("$(awk -v a="${sa[$i]}" -v b="${ba[$i]}" 'BEGIN { if (b == 0) print "nan"; else printf "%.4g", a / b }')")
 		done
-		read -r _ rmin rmax < <(bench_stats "${rs[@]}")
+		read -r rmed rmin rmax < <(bench_stats "${rs[@]}")
 		[ "$rmin" = nan ] && rmin="" rmax=""
+		[ "${BENCH_RATIO:-}" = paired ] && [ -n "$rmin" ] && ratio=$(_bench_fmt "$rmed")
 	fi
 	local line
 	line=$(printf '%s: %s %s (%s..%s) %s vs %s %s (%s..%s) -> ratio %s' "$id" \
