@@ -148,6 +148,22 @@ static void ts_opt(__u8 *o, __u32 val, __u32 ecr)
 	memcpy(o + 8, &ecr, 4);
 }
 
+/*
+ * A segment with timestamps (TSval val, TSecr ecr) of the flow with local
+ * port lport, through prog: out = sent (data of payload bytes, or a SYN when
+ * flags say so), else an answer (ACK, or SYN-ACK).
+ */
+static void ts_seg(int prog, bool out, __u8 flags, __u32 val, __u32 ecr, size_t payload,
+		   __u16 lport)
+{
+	__u8 o[12];
+
+	ts_opt(o, val, ecr);
+	tcp(out, flags, out ? 7000 : 3000, out ? 1 : 7001, o, sizeof(o), payload);
+	local_port(out, lport);
+	run(prog);
+}
+
 static void icmp(bool out, __u8 type, __u16 id, __u16 seq)
 {
 	__u8 *ip, *p;
@@ -326,56 +342,29 @@ int main(void)
 		__u16 p;
 
 		/* An echo later than the pending TSval frees it, no sample. */
-		ts_opt(o, 1000, 0);
-		tcp(true, 0x18, 1, 1, o, 12, 100);
-		local_port(true, 41001);
-		run(out_fd);
+		ts_seg(out_fd, true, 0x18, 1000, 0, 100, 41001);
 		check("ts_table_pending", p0 + 1, ts_pending(tsm));
-		ts_opt(o, 9, 1001);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, 41001);
-		run(in_fd);
+		ts_seg(in_fd, false, 0x10, 9, 1001, 0, 41001);
 		check("ts_later_echo_unmatched", 1, ctr(ctrs, C(ts_unmatched)));
 		check("ts_later_echo_no_sample", ts0, samples(hist, PS_RTT_SRC_TS));
 		check("ts_later_echo_frees_slot", p0, ts_pending(tsm));
 
 		/* An earlier echo leaves it pending; its own echo closes it. */
-		ts_opt(o, 2000, 0);
-		tcp(true, 0x18, 1, 1, o, 12, 100);
-		local_port(true, 41002);
-		run(out_fd);
-		ts_opt(o, 9, 1999);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, 41002);
-		run(in_fd);
+		ts_seg(out_fd, true, 0x18, 2000, 0, 100, 41002);
+		ts_seg(in_fd, false, 0x10, 9, 1999, 0, 41002);
 		check("ts_earlier_echo_no_sample", ts0, samples(hist, PS_RTT_SRC_TS));
 		check("ts_earlier_echo_keeps_pending", p0 + 1, ts_pending(tsm));
-		ts_opt(o, 9, 2000);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, 41002);
-		run(in_fd);
+		ts_seg(in_fd, false, 0x10, 9, 2000, 0, 41002);
 		check("ts_own_echo_sample", ts0 + 1, samples(hist, PS_RTT_SRC_TS));
 		check("ts_own_echo_frees_slot", p0, ts_pending(tsm));
 
 		/* A resent SYN replaces the pending TSval; the SYN-ACK's echo picks. */
-		ts_opt(o, 3000, 0);
-		tcp(true, 0x02, 7000, 0, o, 12, 0);
-		local_port(true, 41003);
-		run(out_fd);
-		ts_opt(o, 4000, 0);
-		tcp(true, 0x02, 7000, 0, o, 12, 0);
-		local_port(true, 41003);
-		run(out_fd);
+		ts_seg(out_fd, true, 0x02, 3000, 0, 0, 41003);
+		ts_seg(out_fd, true, 0x02, 4000, 0, 0, 41003);
 		check("syn_resent_recorded", rec0 + 4, ctr(ctrs, C(ts_recorded)));
-		ts_opt(o, 50, 3000);
-		tcp(false, 0x12, 3000, 7001, o, 12, 0);
-		local_port(false, 41003);
-		run(in_fd);
+		ts_seg(in_fd, false, 0x12, 50, 3000, 0, 41003);
 		check("syn_ack_of_first_syn_no_sample", hs0, samples(hist, PS_RTT_SRC_HANDSHAKE));
-		ts_opt(o, 50, 4000);
-		tcp(false, 0x12, 3000, 7001, o, 12, 0);
-		local_port(false, 41003);
-		run(in_fd);
+		ts_seg(in_fd, false, 0x12, 50, 4000, 0, 41003);
 		check("syn_ack_of_resent_syn_sample", hs0 + 1, samples(hist, PS_RTT_SRC_HANDSHAKE));
 
 		/* Three flows on one pair of slots: the third waits for a free one. */
@@ -391,42 +380,18 @@ int main(void)
 			if (ps_rtt_ts_index(&c3) >> 1 == ps_rtt_ts_index(&a) >> 1)
 				break;
 		}
-		ts_opt(o, 5000, 0);
-		tcp(true, 0x18, 1, 1, o, 12, 100);
-		local_port(true, a.lport);
-		run(out_fd);
-		ts_opt(o, 5500, 0);
-		tcp(true, 0x18, 1, 1, o, 12, 100);
-		local_port(true, b.lport);
-		run(out_fd);
+		ts_seg(out_fd, true, 0x18, 5000, 0, 100, a.lport);
+		ts_seg(out_fd, true, 0x18, 5500, 0, 100, b.lport);
 		check("ts_pair_holds_two", p0 + 2, ts_pending(tsm));
-		ts_opt(o, 6000, 0);
-		tcp(true, 0x18, 1, 1, o, 12, 100);
-		local_port(true, c3.lport);
-		run(out_fd);
+		ts_seg(out_fd, true, 0x18, 6000, 0, 100, c3.lport);
 		check("ts_pair_busy", 1, ctr(ctrs, C(ts_busy)));
-		ts_opt(o, 9, 6000);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, c3.lport);
-		run(in_fd);
+		ts_seg(in_fd, false, 0x10, 9, 6000, 0, c3.lport);
 		check("ts_busy_flow_no_sample", ts0 + 1, samples(hist, PS_RTT_SRC_TS));
-		ts_opt(o, 9, 5000);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, a.lport);
-		run(in_fd);
-		ts_opt(o, 9, 5500);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, b.lport);
-		run(in_fd);
+		ts_seg(in_fd, false, 0x10, 9, 5000, 0, a.lport);
+		ts_seg(in_fd, false, 0x10, 9, 5500, 0, b.lport);
 		check("ts_pair_flows_samples", ts0 + 3, samples(hist, PS_RTT_SRC_TS));
-		ts_opt(o, 6001, 0);
-		tcp(true, 0x18, 1, 1, o, 12, 100);
-		local_port(true, c3.lport);
-		run(out_fd);
-		ts_opt(o, 9, 6001);
-		tcp(false, 0x10, 1, 101, o, 12, 0);
-		local_port(false, c3.lport);
-		run(in_fd);
+		ts_seg(out_fd, true, 0x18, 6001, 0, 100, c3.lport);
+		ts_seg(in_fd, false, 0x10, 9, 6001, 0, c3.lport);
 		check("ts_third_flow_after_free_sample", ts0 + 4, samples(hist, PS_RTT_SRC_TS));
 		check("ts_table_back_to_start", p0, ts_pending(tsm));
 	}
