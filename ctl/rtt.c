@@ -71,8 +71,13 @@ static int rtt_open(const char *dir, struct rtt_pins *r, bool quiet)
 	r->flows_fd = open_pin(dir, "rtt_flows", sizeof(struct ps_rtt_flowval), &r->flows_max,
 			       quiet);
 	r->out_fd = open_pin(dir, "rtt_outstanding", sizeof(__u64), &r->out_max, quiet);
-	r->ts_fd = open_pin(dir, "rtt_ts", sizeof(struct ps_rtt_ts_slot), &r->ts_max, quiet);
 	r->ctrs_fd = open_pin(dir, "rtt_counters", sizeof(struct ps_rtt_counters), NULL, quiet);
+	/*
+	 * An attachment of RTT layout 1 has no rtt_ts; its counters' size
+	 * already said which pktscope made it and what to do: one message.
+	 */
+	if (r->ctrs_fd >= 0)
+		r->ts_fd = open_pin(dir, "rtt_ts", sizeof(struct ps_rtt_ts_slot), &r->ts_max, quiet);
 	r->ctl_fd = open_pin(dir, "rtt_ctl", sizeof(struct ps_rtt_ctl), NULL, quiet);
 	r->events_fd = open_pin(dir, "rtt_events", 0, NULL, quiet);
 	if (r->flows_fd < 0 || r->out_fd < 0 || r->ts_fd < 0 || r->ctrs_fd < 0 ||
