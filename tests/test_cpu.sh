@@ -79,7 +79,17 @@ N=1234 M=567
 run_sysrw() {
 	local name=$1; shift
 	"$PROGS/sysrw" $N $M &
-	local rw=$!; BG+=("$rw")
+	local rw=$! i
+	BG+=("$rw")
+	# Only once sysrw sleeps in sigwait: its start-up system calls (and the
+	# entry of that wait) must come before the tracing does, and syscount
+	# can be attached in less time than sysrw takes to get there.
+	for i in $(seq 200); do
+		grep -q sigtimedwait "/proc/$rw/wchan" 2>/dev/null && break
+		sleep 0.02
+	done
+	grep -q sigtimedwait "/proc/$rw/wchan" 2>/dev/null ||
+		fail "$name-sysrw-waiting" "sysrw is not in sigwait: wchan $(cat "/proc/$rw/wchan" 2>&1)"
 	timeout 60 "$PKTSCOPE" -j syscount -p "$rw" "$@" >"$TMP/$name.json" 2>"$TMP/$name.err" &
 	local sc=$!; BG+=("$sc")
 	if ! wait_for "$TMP/$name.err" "Tracing"; then
