@@ -36,16 +36,6 @@ wait_line() {
 
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 
-# stop PID: SIGTERM, then SIGKILL after 5 s (bpftrace may miss a SIGTERM
-# that arrives while it is still attaching).
-stop() {
-	local i
-	kill -TERM "$1" 2>/dev/null
-	for i in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 # One round: alone, under pktscope, under bpftrace, back to back, so that
 # load from elsewhere on the machine hits all three alike.
 declare -a A P B
@@ -63,7 +53,8 @@ for ((r = 0; r < BENCH_REPS; r++)); do
 		wait_line "$TMP/bt.out" Attaching >/dev/null
 		sleep 0.3	# bpftrace prints "Attaching" just before it attaches
 		B[$r]=$(hog)
-		stop "$bp"
+		# SIGKILL after 5 s: bpftrace may miss a SIGTERM while it attaches.
+		bench_stop "$bp"
 	fi
 done
 bench_figure cpu.profile.overhead "cpuhog throughput (hot() calls in $SECS s) under pktscope profile -F 99 vs alone" calls \
