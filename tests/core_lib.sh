@@ -32,6 +32,14 @@ core_bench_up() {
 	ip -n "$NS_B" neigh replace "$IP6_A" lladdr "$mac_a" dev veth0 nud permanent
 }
 
+# core_bench_require TAG: core_bench_up, or the suite fails and ends here
+# (every later check needs the bench).
+core_bench_require() {
+	core_bench_up "$1" && return 0
+	fail bench_up "could not build the two-host bench $1"
+	exit 1
+}
+
 core_bench_down() {
 	[ -n "$1" ] && two_hosts_down "$1"
 	return 0

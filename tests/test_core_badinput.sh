@@ -22,10 +22,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! core_bench_up "$TAG"; then
-	fail bench_up "could not build the two-host bench $TAG"
-	exit 1
-fi
+core_bench_require "$TAG"
 ip -n "$NS_B" link add ifb0 type ifb && ip -n "$NS_B" link set ifb0 up ||
 	fail ifb "could not create an ifb device in $NS_B"
 PIN=$(pin_dir_of "$NS_B")

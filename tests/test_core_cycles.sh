@@ -18,10 +18,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! core_bench_up "$TAG"; then
-	fail bench_up "could not build the two-host bench $TAG"
-	exit 1
-fi
+core_bench_require "$TAG"
 PIN=$(pin_dir_of "$NS_B")
 
 # What the kernel shows for veth0 in NS_B, and our pins.

@@ -24,10 +24,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PORT=9999
-if ! core_bench_up "$TAG"; then
-	fail bench_up "could not build the two-host bench $TAG"
-	exit 1
-fi
+core_bench_require "$TAG"
 NSINO=$(stat -L -c %i "/run/netns/$NS_B")
 IFX=$(ip -n "$NS_B" -j link show veth0 | jq -r '.[0].ifindex')
 PIN="/sys/fs/bpf/pktscope/$NSINO-$IFX"

@@ -61,10 +61,7 @@ ifc() { awk -v f="$2" '{ print (f == "rx" ? $1 : $2) }' "$TMP/$1.if"; }
 ifstat() { ip netns exec "$1" cat "/sys/class/net/veth0/statistics/$2"; }
 
 # ---- bench -----------------------------------------------------------------
-if ! core_bench_up "$TAG"; then
-	fail bench_up "could not build the two-host bench $TAG"
-	exit 1
-fi
+core_bench_require "$TAG"
 attach "$NS_B" && attach "$NS_A" || exit 1
 PORT=9999
 udp_sink "$NS_B" $PORT

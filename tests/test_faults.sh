@@ -47,10 +47,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! core_bench_up "$TAG"; then
-	fail bench_up "could not build the two-host bench $TAG"
-	exit 1
-fi
+core_bench_require "$TAG"
 CORE_OBJS0=$TMP/objs0
 ps_objects | sort >"$CORE_OBJS0"
 NSINO=$(stat -L -c %i "/run/netns/$NS_B")
@@ -185,58 +182,53 @@ echo "# kill -9 rounds of attach IFACE: $(( $(date +%s) - T0 )) s"
 # process.  status lists them under "probes" with the links pinned; detach
 # --tcp / drops --persist detach removes what is left.
 probe() { "$P" status -j 2>/dev/null | jq -c --arg d "$1" '.probes[] | select(.pin_dir == $d)'; }
-for step in $(grep -E '^(tcp-|pin-(tcp_meta|flows|totals)$)' <<<"$STEPS"); do
-	n="kill_$step"
-	rc=0
-	# (in a subshell: its shell, not ours, reports the SIGKILL)
-	( PKTSCOPE_FAILPOINT=$step "$P" --netns "$NS_B" attach --tcp >/dev/null 2>"$TMP/kill.err"; exit $?; ) 2>/dev/null || rc=$?
-	check_eq "${n}_killed" "137 pktscope: failpoint $step: SIGKILL" "$rc $(tail -1 "$TMP/kill.err")"
-	case $step in
-	tcp-load) want="none" ;;
-	tcp-pin-link) want="partial 1 5" ;;
-	*) want="pins without programs 0 5" ;;
-	esac
-	got=$(probe "$PIN_TCP" | jq -r '"\(.state) \(.links) \(.links_expected)"')
-	check_eq "${n}_status" "$want" "${got:-none}"
-	mid=$(map_id "$PIN_TCP/tcp_meta")
-	if [ "$step" != tcp-load ]; then
-		"$P" status 2>/dev/null | grep -q "TCP probes (netns $NS_B): .* links pinned .*pktscope detach --tcp" &&
-			pass "${n}_status_says_what_to_do" || fail "${n}_status_says_what_to_do" "$("$P" status 2>&1 | tail -1)"
-		check_rc "${n}_detach" 0 "$P" --netns "$NS_B" detach --tcp
-	fi
-	check_eq "${n}_no_pins" no "$([ -e "$PIN_TCP" ] && echo yes || echo no)"
-	if [ -n "$mid" ]; then
-		wait_for 3 map_gone "$mid" && pass "${n}_maps_and_progs_gone" ||
-			fail "${n}_maps_and_progs_gone" "map $mid still there"
-	fi
-done
-check_rc tcp_after_kills_attach 0 "$P" --netns "$NS_B" attach --tcp
-check_eq tcp_whole_status "ok 5 5" "$(probe "$PIN_TCP" | jq -r '"\(.state) \(.links) \(.links_expected)"')"
-check_rc tcp_after_kills_detach 0 "$P" --netns "$NS_B" detach --tcp
-for step in $(grep -E '^(drops-|pin-drop)' <<<"$STEPS"); do
-	n="kill_$step"
-	rc=0
-	# (in a subshell: its shell, not ours, reports the SIGKILL)
-	( PKTSCOPE_FAILPOINT=$step "$P" --netns "$NS_B" drops --persist attach >/dev/null 2>"$TMP/kill.err"; exit $?; ) 2>/dev/null || rc=$?
-	check_eq "${n}_killed" "137 pktscope: failpoint $step: SIGKILL" "$rc $(tail -1 "$TMP/kill.err")"
-	case $step in
-	drops-load) want="none" ;;
-	drops-pin-link) want="partial 1 3" ;;
-	*) want="pins without programs 0 3" ;;
-	esac
-	got=$(probe "$PIN_DROPS" | jq -r '"\(.state) \(.links) \(.links_expected)"')
-	check_eq "${n}_status" "$want" "${got:-none}"
-	mid=$(map_id "$PIN_DROPS/drops_meta")
-	[ "$step" != drops-load ] && check_rc "${n}_detach" 0 "$P" --netns "$NS_B" drops --persist detach
-	check_eq "${n}_no_pins" no "$([ -e "$PIN_DROPS" ] && echo yes || echo no)"
-	if [ -n "$mid" ]; then
-		wait_for 3 map_gone "$mid" && pass "${n}_maps_and_progs_gone" ||
-			fail "${n}_maps_and_progs_gone" "map $mid still there"
-	fi
-done
-check_rc drops_after_kills_attach 0 "$P" --netns "$NS_B" drops --persist attach
-check_eq drops_whole_status "ok 3 3" "$(probe "$PIN_DROPS" | jq -r '"\(.state) \(.links) \(.links_expected)"')"
-check_rc drops_after_kills_detach 0 "$P" --netns "$NS_B" drops --persist detach
+# kill_probe_steps KIND REGEX PIN META NLINKS "ATTACH" "DETACH" [STATUS_RE]: kill
+# -9 after each step REGEX selects of `pktscope ATTACH` (KIND-load: nothing
+# yet; KIND-pin-link: 1 of NLINKS links pinned; else pins without programs),
+# check status, the line status prints (STATUS_RE) and that DETACH leaves no
+# pin and no map; then one whole attach and detach.
+kill_probe_steps() {
+	local kind=$1 re=$2 pin=$3 meta=$4 nl=$5 att=$6 det=$7 sre=${8:-}
+	local step n rc want got mid
+	for step in $(grep -E "$re" <<<"$STEPS"); do
+		n="kill_$step"
+		rc=0
+		# (in a subshell: its shell, not ours, reports the SIGKILL)
+		# shellcheck disable=SC2086
+		( PKTSCOPE_FAILPOINT=$step "$P" --netns "$NS_B" $att >/dev/null 2>"$TMP/kill.err"; exit $?; ) 2>/dev/null || rc=$?
+		check_eq "${n}_killed" "137 pktscope: failpoint $step: SIGKILL" "$rc $(tail -1 "$TMP/kill.err")"
+		case $step in
+		"$kind-load") want="none" ;;
+		"$kind-pin-link") want="partial 1 $nl" ;;
+		*) want="pins without programs 0 $nl" ;;
+		esac
+		got=$(probe "$pin" | jq -r '"\(.state) \(.links) \(.links_expected)"')
+		check_eq "${n}_status" "$want" "${got:-none}"
+		mid=$(map_id "$pin/$meta")
+		if [ "$step" != "$kind-load" ]; then
+			if [ -n "$sre" ]; then
+				"$P" status 2>/dev/null | grep -q "$sre" && pass "${n}_status_says_what_to_do" ||
+					fail "${n}_status_says_what_to_do" "$("$P" status 2>&1 | tail -1)"
+			fi
+			# shellcheck disable=SC2086
+			check_rc "${n}_detach" 0 "$P" --netns "$NS_B" $det
+		fi
+		check_eq "${n}_no_pins" no "$([ -e "$pin" ] && echo yes || echo no)"
+		if [ -n "$mid" ]; then
+			wait_for 3 map_gone "$mid" && pass "${n}_maps_and_progs_gone" ||
+				fail "${n}_maps_and_progs_gone" "map $mid still there"
+		fi
+	done
+	# shellcheck disable=SC2086
+	check_rc "${kind}_after_kills_attach" 0 "$P" --netns "$NS_B" $att
+	check_eq "${kind}_whole_status" "ok $nl $nl" "$(probe "$pin" | jq -r '"\(.state) \(.links) \(.links_expected)"')"
+	# shellcheck disable=SC2086
+	check_rc "${kind}_after_kills_detach" 0 "$P" --netns "$NS_B" $det
+}
+kill_probe_steps tcp '^(tcp-|pin-(tcp_meta|flows|totals)$)' "$PIN_TCP" tcp_meta 5 \
+	"attach --tcp" "detach --tcp" "TCP probes (netns $NS_B): .* links pinned .*pktscope detach --tcp"
+kill_probe_steps drops '^(drops-|pin-drop)' "$PIN_DROPS" drops_meta 3 \
+	"drops --persist attach" "drops --persist detach"
 echo "# kill -9 rounds: $(( $(date +%s) - T0 )) s"
 
 # ---- the interface deleted under its attachment --------------------------------------------------
