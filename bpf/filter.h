@@ -41,15 +41,21 @@ struct {
  */
 #define PS_FILTER_MAX_OFF	1024
 
-/* What the rules match on, read from the packet once. */
+/*
+ * What the rules match on.  Nothing is copied: the rules read the addresses
+ * where they are, in the IP header the parser has already checked, and only
+ * when a rule names an address.  (An earlier version filled a 40-byte flow
+ * struct before the first rule: about 5 ns per packet at XDP, more than the
+ * whole accounting step.)
+ */
 struct ps_flow {
-	__u8 family;		/* 0: not IP, 4 or 6 */
-	__u8 has_ports;
-	__u16 sport;		/* host order */
+	__u32 saddr_off;	/* offsets in the packet, network order */
+	__u32 daddr_off;
+	__u32 words;		/* 32-bit words of an address: 1 (IPv4) or 4 */
+	__u32 family;		/* 0: not IP, 4 or 6 */
+	__u32 has_ports;
+	__u16 sport;		/* network order */
 	__u16 dport;
-	__u16 _pad;
-	__u32 saddr[4];		/* network order */
-	__u32 daddr[4];
 };
 
 static __always_inline void ps_flow_read(struct ps_flow *f, const struct ps_pkt *p,
@@ -57,6 +63,8 @@ static __always_inline void ps_flow_read(struct ps_flow *f, const struct ps_pkt 
 {
 	__u32 off = p->l3_off;
 
+	/* Every field, always: an undefined one lets clang reuse whatever
+	 * register it likes, a packet pointer too, which the verifier refuses. */
 	__builtin_memset(f, 0, sizeof(*f));
 	if (p->bad && p->bad_layer <= PS_LAYER_IPV6)
 		return;		/* the IP header itself is not trustworthy */
@@ -68,47 +76,61 @@ static __always_inline void ps_flow_read(struct ps_flow *f, const struct ps_pkt 
 		if ((void *)(ip + 1) > data_end)
 			return;
 		f->family = 4;
-		f->saddr[0] = ip->saddr;
-		f->daddr[0] = ip->daddr;
+		f->words = 1;
+		f->saddr_off = off + offsetof(struct iphdr, saddr);
+		f->daddr_off = off + offsetof(struct iphdr, daddr);
 	} else if (p->l3 == PS_L3_IPV6) {
 		struct ipv6hdr *ip6 = data + off;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return;
 		f->family = 6;
-		__builtin_memcpy(f->saddr, &ip6->saddr, 16);
-		__builtin_memcpy(f->daddr, &ip6->daddr, 16);
+		f->words = 4;
+		f->saddr_off = off + offsetof(struct ipv6hdr, saddr);
+		f->daddr_off = off + offsetof(struct ipv6hdr, daddr);
 	} else {
 		return;
 	}
 
 	off = p->l4_off;
-	if (p->bad || !off || off > PS_FILTER_MAX_OFF ||
-	    (p->l4 != PS_L4_TCP && p->l4 != PS_L4_UDP)) {
-		return;
-	} else {
+	if (!p->bad && off && off <= PS_FILTER_MAX_OFF &&
+	    (p->l4 == PS_L4_TCP || p->l4 == PS_L4_UDP)) {
 		__be16 *ports = data + off;
 
 		if ((void *)(ports + 2) > data_end)
 			return;
-		f->sport = bpf_ntohs(ports[0]);
-		f->dport = bpf_ntohs(ports[1]);
+		f->sport = ports[0];
+		f->dport = ports[1];
 		f->has_ports = 1;
 	}
 }
 
-/* addr (network order) lies in net/prefix; net has its host bits clear. */
-static __always_inline bool ps_prefix_match(const __u32 *addr, const __u8 *net8,
-					    __u32 prefix)
+/*
+ * The address of words 32-bit words at off in the packet (network order)
+ * lies in net/prefix; net has its host bits clear and is zero past words.
+ * The header was checked whole before, but the verifier tracks that range on
+ * another register: each word is checked again where it is read.
+ */
+static __always_inline bool ps_prefix_match(void *data, void *data_end, __u32 off,
+					    __u32 words, const __u8 *net8, __u32 prefix)
 {
 	const __u32 *net = (const __u32 *)net8;
+	const __u32 *addr;
 	int i;
+
+	if (off > PS_FILTER_MAX_OFF + 64)
+		return false;
+	addr = data + off;
 
 #pragma unroll
 	for (i = 0; i < 4; i++) {
 		__u32 bits = prefix > 32 * i ? prefix - 32 * i : 0;
 		__u32 mask;
 
+		if (i >= words)
+			break;
+		if ((void *)(addr + i + 1) > data_end)
+			return false;
 		if (bits >= 32)
 			mask = ~0u;
 		else if (bits)
@@ -121,8 +143,30 @@ static __always_inline bool ps_prefix_match(const __u32 *addr, const __u8 *net8,
 	return true;
 }
 
+/*
+ * The address part of a rule, out of line: inlined, clang hoists the address
+ * arithmetic of every unrolled word out of the rule loop and spills it, a
+ * cost every packet paid before the first rule even when no rule names an
+ * address.
+ */
+static __noinline bool ps_addr_match(void *data, void *data_end, const struct ps_flow *f,
+				     const struct ps_rule *r)
+{
+	__u8 m = r->match;
+
+	if (f->family != r->family)
+		return false;
+	if ((m & PS_RM_SRC) && !ps_prefix_match(data, data_end, f->saddr_off, f->words,
+						r->src, r->src_prefix))
+		return false;
+	if ((m & PS_RM_DST) && !ps_prefix_match(data, data_end, f->daddr_off, f->words,
+						r->dst, r->dst_prefix))
+		return false;
+	return true;
+}
+
 static __always_inline bool ps_rule_match(const struct ps_rule *r, const struct ps_pkt *p,
-					  const struct ps_flow *f)
+					  const struct ps_flow *f, void *data, void *data_end)
 {
 	__u8 m = r->match;
 
@@ -130,16 +174,14 @@ static __always_inline bool ps_rule_match(const struct ps_rule *r, const struct 
 		return false;
 	if ((m & (PS_RM_SPORT | PS_RM_DPORT)) && !f->has_ports)
 		return false;
-	if ((m & PS_RM_SPORT) && f->sport != r->sport)
+	/* The rule's ports are in host order; a swap of a register is cheaper
+	 * than a load. */
+	if ((m & PS_RM_SPORT) && f->sport != bpf_htons(r->sport))
 		return false;
-	if ((m & PS_RM_DPORT) && f->dport != r->dport)
+	if ((m & PS_RM_DPORT) && f->dport != bpf_htons(r->dport))
 		return false;
-	if ((m & (PS_RM_SRC | PS_RM_DST)) && f->family != r->family)
-		return false;
-	if ((m & PS_RM_SRC) && !ps_prefix_match(f->saddr, r->src, r->src_prefix))
-		return false;
-	if ((m & PS_RM_DST) && !ps_prefix_match(f->daddr, r->dst, r->dst_prefix))
-		return false;
+	if (m & (PS_RM_SRC | PS_RM_DST))
+		return ps_addr_match(data, data_end, f, r);
 	return true;
 }
 
@@ -171,7 +213,7 @@ static __always_inline int ps_filter_run(void *data, void *data_end, const struc
 			continue;
 		/* A copy for the key: i itself must stay a register the verifier tracks. */
 		r = bpf_map_lookup_elem(&ps_rules, &key);
-		if (!r || !r->active || !ps_rule_match(r, p, &f))
+		if (!r || !r->active || !ps_rule_match(r, p, &f, data, data_end))
 			continue;
 
 		drop = true;
