@@ -78,13 +78,26 @@ struct {
 __u64 lost_events;	/* ring buffer full */
 __u64 lost_keys;	/* top or hists map full */
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * The raw tracepoint's request as a typed kernel pointer: its fields (and
+ * the queue's and disk's) are then plain loads, which the JIT guards like
+ * probe reads, instead of one bpf_probe_read_kernel() call each (about 25 ns
+ * apiece here, 4 of them for a request's disk).
+ */
+static __always_inline struct request *rq_btf(struct request *rq)
+{
+	return bpf_rdonly_cast(rq, bpf_core_type_id_kernel(struct request));
+}
+
 static __always_inline __u32 rq_dev(struct request *rq)
 {
-	struct gendisk *disk = BPF_CORE_READ(rq, q, disk);
+	struct gendisk *disk = rq_btf(rq)->q->disk;
 
 	if (!disk)
 		return 0;
-	return PS_IO_MKDEV(BPF_CORE_READ(disk, major), BPF_CORE_READ(disk, first_minor));
+	return PS_IO_MKDEV(disk->major, disk->first_minor);
 }
 
 static __always_inline void track(struct request *rq, bool only_new)
@@ -121,25 +134,34 @@ int BPF_PROG(rq_insert, struct request *rq)
 SEC("raw_tp/block_rq_issue")
 int BPF_PROG(rq_issue, struct request *rq)
 {
-	__u64 key = (__u64)rq;
+	__u64 key = (__u64)rq, now;
 	struct req_info *info, fresh = {};
+	struct request *r = rq_btf(rq);
 
 	info = bpf_map_lookup_elem(&reqs, &key);
-	if (!info) {
-		/* Created before we attached, or internal (a flush): no submitter. */
-		fresh.dev = rq_dev(rq);
-		if (targ_dev && fresh.dev != targ_dev)
-			return 0;
-		bpf_map_update_elem(&reqs, &key, &fresh, BPF_ANY);
-		info = bpf_map_lookup_elem(&reqs, &key);
-		if (!info)
-			return 0;
+	now = bpf_ktime_get_ns();
+	if (info) {
+		info->issued_ns = now;
+		if (targ_mode != PS_BIO_LAT) {
+			info->sector = r->__sector;
+			info->bytes = r->__data_len;
+		}
+		return 0;
 	}
-	info->issued_ns = bpf_ktime_get_ns();
+	/*
+	 * Created before we attached, or internal (a flush): no submitter.
+	 * Plain biolatency always comes here (it loads no io_start): one
+	 * update of a filled entry, no lookup after it.
+	 */
+	fresh.dev = rq_dev(rq);
+	if (targ_dev && fresh.dev != targ_dev)
+		return 0;
+	fresh.issued_ns = now;
 	if (targ_mode != PS_BIO_LAT) {
-		info->sector = BPF_CORE_READ(rq, __sector);
-		info->bytes = BPF_CORE_READ(rq, __data_len);
+		fresh.sector = r->__sector;
+		fresh.bytes = r->__data_len;
 	}
+	bpf_map_update_elem(&reqs, &key, &fresh, BPF_ANY);
 	return 0;
 }
 
@@ -222,14 +244,14 @@ int BPF_PROG(rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 	if (!info)
 		return 0;
 	/* Partial completion: more of this request is still to come. */
-	if (nr_bytes < BPF_CORE_READ(rq, __data_len))
+	if (nr_bytes < rq_btf(rq)->__data_len)
 		return 0;
 	if (!info->issued_ns)
 		goto out;
 	now = bpf_ktime_get_ns();
 	lat = now - info->issued_ns;
 	dev = info->dev;
-	flags = targ_mode != PS_BIO_LAT ? BPF_CORE_READ(rq, cmd_flags) : 0;
+	flags = targ_mode != PS_BIO_LAT ? rq_btf(rq)->cmd_flags : 0;
 
 	switch (targ_mode) {
 	case PS_BIO_SNOOP:
