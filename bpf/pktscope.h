@@ -161,6 +161,7 @@ _Static_assert(sizeof(struct ps_counters) ==
 #define PS_META_TC_OUT		(1u << 2)	/* TC egress filter attached */
 #define PS_META_CLSACT_OURS	(1u << 3)	/* pktscope created the clsact qdisc */
 #define PS_META_ATTACHING	(1u << 4)	/* attach not finished (ctl/attach.c) */
+#define PS_META_TCX		(1u << 5)	/* TC through TCX links, not filters (--tcx) */
 
 enum ps_xdp_mode {
 	PS_XDP_MODE_NONE = 0,

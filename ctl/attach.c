@@ -8,7 +8,8 @@
  * filter and no pin behind.  detach removes only what pktscope attached: the
  * XDP program whose id it recorded, the TC filters at its own handle and
  * priority whose program ids match, and the clsact qdisc only when pktscope
- * created it and no other filter uses it.
+ * created it and no other filter uses it.  With --tcx the TC programs are
+ * TCX links pinned beside the maps instead: no qdisc, no filter.
  *
  * A kill -9 can stop an attach between any two steps, so the meta map is the
  * record of what is attached at every moment: written (flagged "attaching")
@@ -55,6 +56,7 @@ struct attach_opts {
 	bool tcp;			/* also the TCP tracepoint probes (ctl/tcp.c) */
 	uint64_t tcp_flows;		/* their flow table bound */
 	bool rtt;			/* passive RTT tracking (bpf/rtt.h, ctl/rtt.c) */
+	bool tcx;			/* TC through TCX links (Linux 6.6+) */
 };
 
 /* ---- failpoints --------------------------------------------------------------- */
@@ -78,6 +80,9 @@ static const char *const failpoints[] = {
 	"tc-clsact",		/* clsact qdisc made by pktscope, recorded */
 	"tc-ingress",		/* TC ingress filter attached and recorded */
 	"tc-egress",		/* TC egress filter attached and recorded */
+	"pin-tcx_ingress",	/* --tcx: ingress link pinned, not yet in meta */
+	"tcx-ingress",		/* --tcx: ingress link recorded */
+	"pin-tcx_egress", "tcx-egress",
 	"meta",			/* meta complete: the attach is done */
 	/* attach --tcp (ctl/tcp.c) */
 	"tcp-load", "pin-tcp_meta", "pin-flows", "pin-totals", "tcp-attach",
@@ -352,6 +357,9 @@ static void tc_detach(int ifindex, const struct ps_meta *m)
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
+	if (m->flags & PS_META_TCX)
+		return;		/* links: tcx_detach() */
+
 	if (m->flags & PS_META_TC_IN)
 		tc_detach_one(ifindex, BPF_TC_INGRESS, m->tc_in_prog_id);
 	if (m->flags & PS_META_TC_OUT)
@@ -420,6 +428,106 @@ static int tc_attach(struct tc_stats_bpf *skel, int ifindex, const char *ifname,
 fail:
 	tc_detach(ifindex, m);
 	m->flags &= ~(PS_META_TC_IN | PS_META_TC_OUT | PS_META_CLSACT_OURS);
+	meta_write(meta_fd, m);
+	return err;
+}
+
+/* ---- TCX ------------------------------------------------------------------ */
+/*
+ * attach --tcx: the two TC programs as TCX links (Linux 6.6+), pinned in the
+ * pin directory as tcx_ingress and tcx_egress.  The hook then runs them
+ * directly, without a clsact qdisc and without cls_bpf/tcf_classify around
+ * them (half of the TC cost in the throughput bench's profile).  A link lives
+ * as long as a reference to it: an attach killed before the pin leaves
+ * nothing on the device, and unpinning detaches.  libbpf 1.1 has no
+ * bpf_program__attach_tcx(), but bpf_link_create() passes any attach type
+ * through; the kernel's numbers are fixed UAPI.
+ */
+#define PS_BPF_TCX_INGRESS	46
+#define PS_BPF_TCX_EGRESS	47
+
+static const char *const tcx_pin[2] = { "tcx_ingress", "tcx_egress" };
+static const int tcx_type[2] = { PS_BPF_TCX_INGRESS, PS_BPF_TCX_EGRESS };
+
+/* Does the TCX hook (0 ingress, 1 egress) of ifindex run program prog_id? */
+static bool tcx_runs(int ifindex, int egress, __u32 prog_id)
+{
+	__u32 ids[64] = { 0 }, i;
+	LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = ids, .prog_cnt = 64);
+
+	if (!prog_id || bpf_prog_query_opts(ifindex, tcx_type[egress], &q))
+		return false;
+	for (i = 0; i < q.prog_cnt && i < 64; i++)
+		if (ids[i] == prog_id)
+			return true;
+	return false;
+}
+
+/*
+ * Detach and unpin the links pinned in dir.  BPF_LINK_DETACH first, so the
+ * program leaves the device even if another process still holds the link.
+ */
+static void tcx_detach(const char *dir)
+{
+	char path[PATH_MAX + 32];
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, tcx_pin[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		bpf_link_detach(fd);
+		close(fd);
+		unlink(path);
+	}
+}
+
+/* As tc_attach(): meta says what is intended before each link, and its id after. */
+static int tcx_attach(struct tc_stats_bpf *skel, int ifindex, const char *ifname,
+		      struct ps_meta *m, int meta_fd, const char *dir)
+{
+	struct bpf_program *progs[2] = { skel->progs.ps_tc_in, skel->progs.ps_tc_out };
+	static const __u32 flag[2] = { PS_META_TC_IN, PS_META_TC_OUT };
+	struct bpf_prog_info info;
+	struct ps_meta intent;
+	__u32 len;
+	int i, fd, err;
+
+	for (i = 0; i < 2; i++) {
+		intent = *m;
+		intent.flags |= flag[i] | PS_META_TCX;
+		meta_write(meta_fd, &intent);
+		fd = bpf_link_create(bpf_program__fd(progs[i]), ifindex, tcx_type[i], NULL);
+		if (fd < 0) {
+			err = fd;
+			ps_err("attach TC %s to %s with a TCX link: %s%s", i ? "egress" : "ingress",
+			       ifname, strerror(-err), err == -EINVAL ?
+			       " (TCX links need Linux 6.6 or later: attach without --tcx)" : "");
+			goto fail;
+		}
+		if (ps_pin_fd(fd, dir, tcx_pin[i])) {
+			close(fd);	/* the last reference: detached */
+			err = -EIO;
+			goto fail;
+		}
+		close(fd);
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len);
+		m->flags |= flag[i] | PS_META_TCX;
+		if (i)
+			m->tc_out_prog_id = info.id;
+		else
+			m->tc_in_prog_id = info.id;
+		meta_write(meta_fd, m);
+		ps_failpoint(i ? "tcx-egress" : "tcx-ingress");
+	}
+	return 0;
+fail:
+	tcx_detach(dir);
+	m->flags &= ~(PS_META_TC_IN | PS_META_TC_OUT | PS_META_TCX);
+	m->tc_in_prog_id = m->tc_out_prog_id = 0;
 	meta_write(meta_fd, m);
 	return err;
 }
@@ -574,7 +682,9 @@ static int parse_mode(const char *s, enum xdp_attach_mode *mode)
 	"  --replace       detach an existing attachment first\n"	\
 	"  --tcp           also pin the TCP probes of this netns (alone: without IFACE)\n" \
 	"  --tcp-flows N   bound of their per-flow LRU table (default 65536)\n" \
-	"  --rtt           passive RTT tracking (see 'pktscope rtt')\n"
+	"  --rtt           passive RTT tracking (see 'pktscope rtt')\n" \
+	"  --tcx           TC programs as TCX links (Linux 6.6+) instead of clsact\n" \
+	"                  filters: no qdisc, a cheaper hook, not in 'tc filter show'\n"
 
 int cmd_attach(int argc, char **argv)
 {
@@ -586,6 +696,7 @@ int cmd_attach(int argc, char **argv)
 		{ "tcp",	no_argument,		NULL, 'P' },
 		{ "tcp-flows",	required_argument,	NULL, 'F' },
 		{ "rtt",	no_argument,		NULL, 'R' },
+		{ "tcx",	no_argument,		NULL, 'C' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -610,6 +721,7 @@ int cmd_attach(int argc, char **argv)
 		case 'r': ao.replace = true; break;
 		case 'P': ao.tcp = true; break;
 		case 'R': ao.rtt = true; break;
+		case 'C': ao.tcx = true; break;
 		case 'F':
 			if (parse_u64("--tcp-flows", optarg, 16, 1u << 24, &ao.tcp_flows))
 				return EXIT_USAGE;
@@ -636,6 +748,10 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (ao.no_xdp && ao.no_tc) {
 		ps_err("--no-xdp and --no-tc together leave nothing to attach: drop one");
+		return EXIT_USAGE;
+	}
+	if (ao.tcx && ao.no_tc) {
+		ps_err("--tcx says how to attach TC, --no-tc not to attach it: drop one");
 		return EXIT_USAGE;
 	}
 	if (ao.rtt && ao.no_tc) {
@@ -688,6 +804,8 @@ int cmd_attach(int argc, char **argv)
 		ps_err("open TC program: %s", strerror(-err));
 		goto out_lock;
 	}
+	if (ao.tcx)
+		tc->rodata->ps_tc_pass = -1;	/* TCX_NEXT: see tc/tc_stats.bpf.c */
 	if (ao.rtt) {
 		tc->rodata->ps_rtt_on = 1;
 		tc->rodata->ps_rtt_xdp = !ao.no_xdp;
@@ -782,7 +900,8 @@ int cmd_attach(int argc, char **argv)
 			goto out_pins;
 	}
 	if (!ao.no_tc) {
-		err = tc_attach(tc, ifindex, iface, &m, meta_fd);
+		err = ao.tcx ? tcx_attach(tc, ifindex, iface, &m, meta_fd, dir) :
+			       tc_attach(tc, ifindex, iface, &m, meta_fd);
 		if (err)
 			goto out_xdp;
 	}
@@ -800,6 +919,7 @@ int cmd_attach(int argc, char **argv)
 	out_str("xdp_mode", ": xdp %s", ps_xdp_mode_names[m.xdp_mode]);
 	out_u64("xdp_prog_id", NULL, m.xdp_prog_id);
 	out_str("tc", ", tc %s", ao.no_tc ? "none" : "ingress+egress");
+	out_str("tc_mode", " (%s)", ao.no_tc ? "none" : ao.tcx ? "tcx" : "clsact");
 	out_u64("tc_ingress_prog_id", NULL, m.tc_in_prog_id);
 	out_u64("tc_egress_prog_id", NULL, m.tc_out_prog_id);
 	out_bool("rtt", ao.rtt ? ", rtt on" : NULL, ao.rtt);
@@ -822,6 +942,7 @@ int cmd_attach(int argc, char **argv)
 
 out_tcdet:
 	tc_detach(ifindex, &m);
+	tcx_detach(dir);
 out_xdp:
 	xdp_detach(ifindex, &m);
 out_pins:
@@ -976,6 +1097,7 @@ static int do_detach(const char *dir, bool quiet)
 		       "netns; pins kept", dir, (unsigned long long)m.netns_ino, m.ifname);
 		return -1;
 	}
+	tcx_detach(dir);
 	ps_unpin_all(dir);
 	if (!access(dir, F_OK)) {
 		ps_err("remove %s: %s", dir, strerror(errno));
@@ -1204,12 +1326,17 @@ static const char *live_state(const struct ps_meta *m)
 		return "interface gone";
 	if (m->flags & PS_META_ATTACHING)
 		return "partial";
-	if ((m->flags & PS_META_TC_IN) &&
-	    tc_prog_at(m->ifindex, BPF_TC_INGRESS) != m->tc_in_prog_id)
+	if (m->flags & PS_META_TCX) {
+		if ((m->flags & PS_META_TC_IN) && !tcx_runs(m->ifindex, 0, m->tc_in_prog_id))
+			return "tc program gone";
+		if ((m->flags & PS_META_TC_OUT) && !tcx_runs(m->ifindex, 1, m->tc_out_prog_id))
+			return "tc program gone";
+	} else if (((m->flags & PS_META_TC_IN) &&
+		    tc_prog_at(m->ifindex, BPF_TC_INGRESS) != m->tc_in_prog_id) ||
+		   ((m->flags & PS_META_TC_OUT) &&
+		    tc_prog_at(m->ifindex, BPF_TC_EGRESS) != m->tc_out_prog_id)) {
 		return "tc program gone";
-	if ((m->flags & PS_META_TC_OUT) &&
-	    tc_prog_at(m->ifindex, BPF_TC_EGRESS) != m->tc_out_prog_id)
-		return "tc program gone";
+	}
 	if (!(m->flags & PS_META_XDP))
 		return "ok";
 	mp = xdp_multiprog__get_from_ifindex(m->ifindex);
@@ -1350,6 +1477,8 @@ int cmd_status(int argc, char **argv)
 		out_u64("xdp_prog_id", "%-8llu ", m.xdp_prog_id);
 		out_u64("tc_ingress_prog_id", "%-9llu ", m.tc_in_prog_id);
 		out_u64("tc_egress_prog_id", "%-9llu ", m.tc_out_prog_id);
+		out_str("tc_mode", NULL, !(m.flags & (PS_META_TC_IN | PS_META_TC_OUT)) ? "none" :
+			(m.flags & PS_META_TCX) ? "tcx" : "clsact");
 		out_str("state", "%-16s ", st);
 		out_str("pin_dir", "%s\n", dir);
 		out_u64("attach_time", NULL, m.attach_time);

@@ -7,8 +7,19 @@
 #include "filter.h"
 #include "rtt.h"
 
+#define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
+
+/*
+ * What a packet that no rule drops is answered with.  Attached as a classic
+ * cls_bpf filter (direct action), TC_ACT_OK.  Attached with a TCX link
+ * (attach --tcx), TC_ACT_UNSPEC, which TCX calls TCX_NEXT: TC_ACT_OK there
+ * would be TCX_PASS, which ends the hook at once and skips the TCX programs
+ * after ours and every classic tc filter of the device.  An observer lets
+ * them all run.  (TC_ACT_SHOT is TCX_DROP in both.)
+ */
+const volatile int ps_tc_pass = TC_ACT_OK;
 
 /*
  * Headers walked by the parser, at most: Ethernet, two VLAN tags, IPv6 and a
@@ -137,7 +148,7 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 		else if (!ps_rtt_xdp)
 			ps_rtt_tc(skb, &p, 1);
 	}
-	return verdict == PS_V_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	return verdict == PS_V_DROP ? TC_ACT_SHOT : ps_tc_pass;
 }
 
 SEC("tc")

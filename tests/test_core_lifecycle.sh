@@ -158,7 +158,7 @@ check_eq json_stats_l4 "icmp icmpv6 none other tcp udp" \
 check_eq json_stats_verdict "aborted drop pass redirect tx" \
 	"$(jq -r '.dirs.xdp.verdict | keys | join(" ")' "$TMP/stats.json")"
 check_eq json_status_fields \
-	"attach_time iface ifindex netns netns_ino pin_dir state tc_egress_prog_id tc_ingress_prog_id xdp_mode xdp_prog_id" \
+	"attach_time iface ifindex netns netns_ino pin_dir state tc_egress_prog_id tc_ingress_prog_id tc_mode xdp_mode xdp_prog_id" \
 	"$(jq -r --arg ns "$NS_B" '.attachments[] | select(.netns == $ns) | keys | join(" ")' "$TMP/status.json")"
 check_eq json_hist_dirs "tc_egress tc_ingress xdp" "$(jq -r '.size | keys | join(" ")' "$TMP/hist.json")"
 check_eq json_hist_bucket_fields "count hi lo" "$(jq -r '.size.xdp[0] | keys | join(" ")' "$TMP/hist.json")"

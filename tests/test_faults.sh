@@ -100,7 +100,7 @@ T0=$(date +%s)
 STEPS=$(PKTSCOPE_FAILPOINT=list "$P" attach)
 check_eq failpoint_list_core \
 	"load mkdir pin-meta pin-stats pin-filter_rules pin-filter_ctl pin-filter_stats xdp tc-clsact tc-ingress tc-egress meta" \
-	"$(grep -Ev '^(pin-rtt|tcp-|drops-|pin-(tcp_meta|flows|totals|drop))' <<<"$STEPS" | tr '\n' ' ' | sed 's/ $//')"
+	"$(grep -Ev '^(pin-rtt|tcp-|drops-|tcx-|pin-(tcp_meta|flows|totals|drop|tcx_))' <<<"$STEPS" | tr '\n' ' ' | sed 's/ $//')"
 check_rc failpoint_unknown 2 env PKTSCOPE_FAILPOINT=nosuch "$P" --netns "$NS_B" attach veth0
 grep -q "unknown PKTSCOPE_FAILPOINT 'nosuch': PKTSCOPE_FAILPOINT=list" <<<"$LAST_ERR" &&
 	pass failpoint_unknown_message || fail failpoint_unknown_message "$LAST_ERR"
@@ -119,7 +119,8 @@ expect() {
 # Every step is recovered one way, alternately detach and attach; the steps
 # that leave kernel attachments of both kinds behind are recovered both ways.
 N=0 K=0
-for step in $(grep -Ev '^(tcp-|drops-|pin-(tcp_meta|flows|totals|drop))' <<<"$STEPS"); do
+# The --tcx steps: tests/test_tcx.sh.
+for step in $(grep -Ev '^(tcp-|drops-|tcx-|pin-(tcp_meta|flows|totals|drop|tcx_))' <<<"$STEPS"); do
 	opts=""
 	case $step in pin-rtt*) opts=--rtt ;; esac
 	K=$((K + 1))

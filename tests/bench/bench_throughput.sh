@@ -13,6 +13,9 @@
 #             per namespace.  FULL_MODE is none (--no-xdp, the default),
 #             generic or native.
 #             full-tc, full-generic, full-native: the same in that mode.
+#             full-tcx: the same as full with --tcx (TC through TCX links,
+#             no cls_bpf/tcf_classify around the programs); figure
+#             "full-tcx-vs-full" puts the two side by side.
 #   bpftrace  tests/bench/bt/netacct.bt: the same accounting on tracepoints
 #             (per device and direction packets/bytes by L3/L4, size
 #             histogram, TCP lives from sock:inet_sock_set_state)
@@ -35,6 +38,7 @@
 #   c-native  pktscope counters only: XDP native + TC
 #   c-generic pktscope counters only: XDP generic (skb mode) + TC
 #   c-tc      pktscope counters only: --no-xdp (TC ingress + egress)
+#   c-tcx     the same as TCX links (--no-xdp --tcx)
 #   tcp       counters + --tcp                 (XDP mode: $PART_MODE)
 #   rtt       counters + --tcp + --rtt
 #   drops     counters + --tcp + --rtt + drops --persist
@@ -95,7 +99,7 @@ FULL_MODE=${FULL_MODE:-none}
 PART_MODE=${PART_MODE:-native}
 CPU_C=${THR_CPU_CLIENT:-0} CPU_S=${THR_CPU_SERVER:-1}
 [ "$(nproc)" -ge 2 ] || CPU_S=$CPU_C
-read -r -a SETUPS <<<"${THR_SETUPS:-bare full full-generic bpftrace ltools full-native xdp-pass}"
+read -r -a SETUPS <<<"${THR_SETUPS:-bare full full-tcx full-generic bpftrace ltools full-native xdp-pass}"
 read -r -a WORKLOADS <<<"${THR_WORKLOADS:-tcp1 tcp4 udp64}"
 BT=${BPFTRACE:-bpftrace}
 TMP=$(mktemp -d /tmp/pktscope-bench-thr.XXXXXX)
@@ -157,7 +161,7 @@ bg_stop() {
 }
 mode_opt() {
 	case $1 in native) echo "--mode native" ;; generic) echo "--mode generic" ;;
-	none) echo "--no-xdp" ;; esac
+	none) echo "--no-xdp" ;; tcx) echo "--no-xdp --tcx" ;; esac
 }
 ps_set() {	# NS LEVEL MODE: pktscope pieces up to LEVEL
 	local ns=$3 lvl=$1 m; m=$(mode_opt "$2")
@@ -201,13 +205,14 @@ setup() {	# NAME: undo the current setup, install NAME
 	case $b in
 	bare) ;;
 	full) both ps_set drops "$FULL_MODE" && both ps_stream ;;
-	full-native|full-generic) both ps_set drops "${b#full-}" && both ps_stream ;;
+	full-native|full-generic|full-tcx) both ps_set drops "${b#full-}" && both ps_stream ;;
 	full-tc) both ps_set drops none && both ps_stream ;;
 	tcp-persist) both tcp_persist ;;
 	tcp-stream) both ps_stream && both tcpretrans_stream ;;
 	c-native) both ps_set counters native ;;
 	c-generic) both ps_set counters generic ;;
 	c-tc) both ps_set counters none ;;
+	c-tcx) both ps_set counters tcx ;;
 	tcp|rtt|drops) both ps_set "$b" "$PART_MODE" ;;
 	stream) both ps_set drops "$PART_MODE" && both ps_stream ;;
 	xdp-pass)
@@ -457,6 +462,13 @@ for w in "${WORKLOADS[@]}"; do
 				"x bare CPU" full "${CQS[full]}" "$k" "${CQS[$k]}" "<= 1 (costs less)" lower
 		done
 	fi
+	# The same set with the TC programs as TCX links, next to clsact filters.
+	if [ -n "${QS[full]:-}" ] && [ -n "${QS[full-tcx]:-}" ]; then
+		bench_figure "$w-full-tcx-vs-full" "$what over veth: pktscope full set with --tcx / with clsact filters, each as a ratio to its adjacent bare runs" \
+			"x bare" full-tcx "${QS[full-tcx]}" full "${QS[full]}" ">= 1" higher
+		bench_figure "$w-full-tcx-vs-full-cpu" "$cwhat over veth: pktscope full set with --tcx / with clsact filters, each as a ratio to its adjacent bare runs" \
+			"x bare CPU" full-tcx "${CQS[full-tcx]}" full "${CQS[full]}" "<= 1" lower
+	fi
 	unset QS CQS
 done
 
@@ -469,12 +481,17 @@ done
 # are not ours to count).
 my_progs() {
 	local ns d
-	for ns in "$NS_A" "$NS_B"; do
+	{ for ns in "$NS_A" "$NS_B"; do
 		ip -n "$ns" -j link show veth0 | jq '.[0].xdp.attached[]?.prog.id'
 		for d in ingress egress; do
 			tc -n "$ns" -j filter show dev veth0 "$d" 2>/dev/null | jq '.[].options.prog.id // empty'
 		done
-	done | jq -s -c .
+	done
+	# TCX links are not tc filters: their programs as pktscope recorded them.
+	"$PS" status -j 2>/dev/null | jq --arg a "$NS_A" --arg b "$NS_B" '.attachments[] |
+		select((.netns == $a or .netns == $b) and .tc_mode == "tcx") |
+		.tc_ingress_prog_id, .tc_egress_prog_id'
+	} | jq -s -c .
 }
 progstats() { bpftool prog show -j | jq -c --argjson ids "$1" '[.[] | select(.run_cnt != null) | select(.id as $i | $ids | index($i)) | {id, name, run_cnt, run_time_ns}]'; }
 if [ -n "${THR_PROGNS:-}" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Which XDP mode to use on a veth: iperf3 TCP (1 stream) bare, with an empty
 # native XDP program (xdp-pass), empty TC programs (tc-empty), and pktscope's
-# counters with XDP native, XDP generic (skb mode) and without XDP (TC only),
+# counters with XDP native, XDP generic (skb mode) and without XDP (TC only,
+# as clsact filters and as TCX links),
 # throughput and CPU per GB, each run paired with the bare runs next to it
 # as in bench_throughput.sh (which does the work; see its header).  Then,
 # with kernel.bpf_stats_enabled=1 for a moment, the nanoseconds per run of
@@ -11,7 +12,7 @@
 # plus the bpf_stats runs).
 cd "$(dirname "$0")/../.." || exit 1
 export THR_NAME=throughput_modes
-export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty c-native c-generic c-tc"}
+export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty c-native c-generic c-tc c-tcx"}
 export THR_WORKLOADS=${THR_WORKLOADS:-"tcp1"}
-export THR_PROGNS=${THR_PROGNS-"tc-empty c-tc xdp-pass c-native c-generic"}
+export THR_PROGNS=${THR_PROGNS-"tc-empty c-tc c-tcx xdp-pass c-native c-generic"}
 exec bash tests/bench/bench_throughput.sh
