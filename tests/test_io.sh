@@ -174,6 +174,22 @@ if start_tool ft filetop -a -C -r 10240 -j 1 &&
 			"$T/ftreg.out" | paste -sd' ')"
 fi
 
+# ---- filetop -p PID: that process's reads only, exactly ---------------------
+# The process waits on a FIFO (not a regular file: not counted) so that its
+# PID is known before it reads; another reader of the same file runs first.
+mkfifo "$T/go"
+( read -r _ <"$T/go"; exec "$IO_RW" read "$T/mnt/data" $R $B ) & PP=$!
+if start_tool ftpid filetop -p "$PP" -C -r 10240 -j 1; then
+	"$IO_RW" read "$T/mnt/data" 3 $B & PO=$!; wait $PO
+	echo go >"$T/go"; wait $PP
+	stop_tool ftpid
+	check_eq filetop-pid-only "$PP" "$(jq -rs '[.[].rows[].pid] | unique | join(",")' "$T/ftpid.out")"
+	check_eq filetop-pid-reads "$R $((R * B))" \
+		"$(jq -rs "[.[].rows[] | select(.file == \"$T/mnt/data\")] | [(map(.reads) | add), (map(.rbytes) | add)] | join(\" \")" "$T/ftpid.out")"
+else
+	kill "$PP" 2>/dev/null
+fi
+
 # ---- fileslower: throttled reads are reported, cached ones are not --------
 # Throttle reads of the loop disk to 64 KiB/s for one cgroup: a 16 KiB
 # O_DIRECT read then takes about 250 ms.
