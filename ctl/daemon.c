@@ -32,7 +32,7 @@ struct d_iface {
 	char name[IF_NAMESIZE];
 	int line;		/* of its [iface] section; 0: command line */
 	const char *mode;	/* native, generic, auto */
-	bool xdp, tc, rtt;
+	bool xdp, tc, rtt, tcx;
 	int ifindex;
 	bool ours;		/* attached by this daemon (not reused pins) */
 };
@@ -54,7 +54,7 @@ struct d_cfg {
 
 static const char global_keys[] =
 	"listen, tcp, tcp_flows, drops, detach_on_exit, read_timeout, max_connections";
-static const char iface_keys[] = "mode, xdp, tc, rtt";
+static const char iface_keys[] = "mode, xdp, tc, rtt, tcx";
 
 /* ---- config ------------------------------------------------------------------ */
 
@@ -166,6 +166,8 @@ static int set_iface(struct d_cfg *cfg, int ln, struct d_iface *i, const char *k
 		return parse_bool(cfg, ln, k, v, &i->tc);
 	} else if (!strcmp(k, "rtt")) {
 		return parse_bool(cfg, ln, k, v, &i->rtt);
+	} else if (!strcmp(k, "tcx")) {
+		return parse_bool(cfg, ln, k, v, &i->tcx);
 	} else {
 		if (in_list(global_keys, k))
 			CFG_ERR(ln, "'%s' is a global key: put it before the first [iface] section",
@@ -296,6 +298,11 @@ static int validate(struct d_cfg *cfg)
 				ps_err("--iface %s: nothing to attach", i->name);
 			return -1;
 		}
+		if (i->tcx && !i->tc) {
+			ps_err("%s:%d: [iface %s]: tcx = yes says how to attach TC, tc = no not to "
+			       "attach it: drop one", cfg->file, i->line, i->name);
+			return -1;
+		}
 		if (i->rtt && !i->tc) {
 			ps_err("%s:%d: [iface %s]: rtt = yes needs tc = yes (requests are timed at "
 			       "TC egress)", cfg->file, i->line, i->name);
@@ -332,7 +339,7 @@ static bool read_meta(const char *dir, struct ps_meta *m)
 static int attach_iface(struct d_iface *i, uint64_t ino)
 {
 	char dir[PATH_MAX], name[IF_NAMESIZE], mode[16], a0[] = "attach", a2[] = "--mode",
-	     nx[] = "--no-xdp", nt[] = "--no-tc", rt[] = "--rtt";
+	     nx[] = "--no-xdp", nt[] = "--no-tc", rt[] = "--rtt", tx[] = "--tcx";
 	char *argv[8];
 	struct ps_meta before, after;
 	bool had;
@@ -354,6 +361,8 @@ static int attach_iface(struct d_iface *i, uint64_t ino)
 		argv[argc++] = nt;
 	if (i->rtt)
 		argv[argc++] = rt;
+	if (i->tcx)
+		argv[argc++] = tx;
 	argv[argc] = NULL;
 	optind = 0;
 	rc = cmd_attach(argc, argv);
