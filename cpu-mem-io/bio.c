@@ -159,6 +159,10 @@ static struct bio_bpf *bio_open_load(const struct bio_opts *o, const char *what)
 	if (o->mode == PS_BIO_LAT && !o->queued) {
 		bpf_program__set_autoload(skel->progs.io_start, false);
 		bpf_program__set_autoload(skel->progs.rq_insert, false);
+		skel->rodata->targ_lean = true;
+		bpf_map__set_max_entries(skel->maps.reqs, 1);
+	} else {
+		bpf_map__set_max_entries(skel->maps.issued, 1);
 	}
 	err = bio_bpf__load(skel);
 	if (err) {
