@@ -71,7 +71,8 @@ dd if=/dev/zero of="$T/mnt/f" bs=$S count=$N conv=fsync status=none
 sync
 
 if start_tool snoop biosnoop -d "$DISK" -j && start_tool top biotop -d "$DISK" -C -j 1 &&
-	start_tool lat biolatency -d "$DISK" -j; then
+	start_tool lat biolatency -d "$DISK" -j && start_tool latd biolatency -D -d "$DISK" -j &&
+	start_tool latq biolatency -Q -d "$DISK" -j; then
 	ios0=$(disk_ios) sec0=$(disk_sectors)
 	dd if=/dev/zero of="$T/mnt/f" bs=$S count=$N oflag=direct conv=notrunc status=none &
 	DD=$!
@@ -80,6 +81,8 @@ if start_tool snoop biosnoop -d "$DISK" -j && start_tool top biotop -d "$DISK" -
 	stop_tool snoop
 	stop_tool top
 	stop_tool lat
+	stop_tool latd
+	stop_tool latq
 	dios=$((ios1 - ios0)) dbytes=$(( (sec1 - sec0) * 512 ))
 
 	ev=$T/snoop.out
@@ -97,6 +100,10 @@ if start_tool snoop biosnoop -d "$DISK" -j && start_tool top biotop -d "$DISK" -
 	check_eq biolatency-total-vs-sysfs "$dios" "$(jq -s '[.[].total] | add' "$T/lat.out")"
 	check_eq biolatency-buckets-sum "$dios" \
 		"$(jq -s '[.[].hists[][] | .count] | add // 0' "$T/lat.out")"
+	# -D (per disk) and -Q (from creation): other programs, other tables.
+	check_eq biolatency-per-disk "$dios $DISK" \
+		"$(jq -rs '"\([.[].hists[][] | .count] | add // 0) \([.[].hists | keys[]] | unique | join(","))"' "$T/latd.out")"
+	check_eq biolatency-queued-total-vs-sysfs "$dios" "$(jq -s '[.[].total] | add' "$T/latq.out")"
 
 	top=$T/top.out
 	check_eq biotop-dd-ios "$N" \
