@@ -12,7 +12,7 @@
 
 #include "pktscope.h"
 
-#define PS_FILTER_VERSION	1
+#define PS_FILTER_VERSION	2
 #define PS_RULES_MAX		16	/* rule ids are 1..PS_RULES_MAX (slot + 1) */
 
 /* Where a rule applies (ps_rule.dirs). */
@@ -64,12 +64,43 @@ _Static_assert(sizeof(struct ps_rule) == 80, "struct ps_rule layout changed");
  * to try.  An ingress rule is set in the XDP mask when XDP is attached, else
  * in the TC ingress mask, so a packet is judged once.  With no rules a
  * packet costs one array lookup and one branch.
+ *
+ * skip[dir] is a prefilter on the destination port, written with the mask
+ * (ps_filter_skip below): bit b set means that no rule of mask[dir] can
+ * match a packet whose destination port is b modulo 64, or that has no
+ * port at all (b = 0).  Such a packet is passed without trying the rules:
+ * the rule walk costs more than the whole accounting step, and most packets
+ * match no drop rule.  It is 0 (try every packet) as soon as one rule of the
+ * mask names no destination port.
  */
 struct ps_filter_ctl {
 	__u32 mask[PS_DIR_MAX];
 	__u32 version;		/* PS_FILTER_VERSION */
+	__u64 skip[PS_DIR_MAX];
 };
-_Static_assert(sizeof(struct ps_filter_ctl) == 16, "struct ps_filter_ctl layout changed");
+_Static_assert(sizeof(struct ps_filter_ctl) == 40, "struct ps_filter_ctl layout changed");
+
+#ifndef __bpf__
+/*
+ * The skip bits for the rules of mask (rules: all PS_RULES_MAX slots).  A
+ * rule that is not active matches nothing and adds nothing.  Only ever a
+ * subset of what can be skipped: a packet it skips matches no rule.
+ */
+static inline __u64 ps_filter_skip(const struct ps_rule *rules, __u32 mask)
+{
+	__u64 need = 0;
+	int i;
+
+	for (i = 0; i < PS_RULES_MAX; i++) {
+		if (!(mask & (1u << i)) || !rules[i].active)
+			continue;
+		if (!(rules[i].match & PS_RM_DPORT))
+			return 0;
+		need |= 1ull << (rules[i].dport & 63);
+	}
+	return ~need;
+}
+#endif
 
 /* Per-CPU counters of "filter_stats", key slot * PS_DIR_MAX + dir. */
 struct ps_rule_stats {

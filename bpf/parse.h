@@ -66,7 +66,9 @@ struct ps_pkt {
 	__u8 bad;		/* enum ps_bad */
 	__u8 bad_layer;		/* enum ps_layer, valid when bad != 0 */
 	__u8 ip_proto;		/* IP protocol / last IPv6 next header */
-	__u8 _pad[3];
+	__u8 _pad;
+	__u16 dport;		/* TCP/UDP destination port, host order, once
+				 * that header was found whole and valid; else 0 */
 	__u32 flags;		/* PS_F_* */
 	__u16 l3_off;		/* offset of the IP/ARP header */
 	__u16 l4_off;		/* offset of the L4 header (0 when none) */
@@ -127,6 +129,7 @@ static __always_inline int ps_parse_l4(struct ps_pkt *p, void *data,
 			return ps_bad(p, PS_BAD_MALFORMED, PS_LAYER_TCP);
 		if (h + doff * 4 > data_end)
 			return ps_bad(p, PS_BAD_TRUNC, PS_LAYER_TCP);
+		p->dport = bpf_ntohs(tcp->dest);
 		break;
 	}
 	case PS_L4_UDP: {
@@ -136,6 +139,7 @@ static __always_inline int ps_parse_l4(struct ps_pkt *p, void *data,
 			return ps_bad(p, PS_BAD_TRUNC, PS_LAYER_UDP);
 		if (bpf_ntohs(udp->len) < sizeof(*udp))
 			return ps_bad(p, PS_BAD_MALFORMED, PS_LAYER_UDP);
+		p->dport = bpf_ntohs(udp->dest);
 		break;
 	}
 	case PS_L4_ICMP:

@@ -118,10 +118,26 @@ static int read_ctl(const struct ps_filter_pins *fp, struct ps_filter_ctl *ctl)
 	return 0;
 }
 
+/*
+ * The masks in ctl, with the port prefilter (skip) recomputed from the rules
+ * they point at.  One write: a packet sees the old masks and skip bits or
+ * the new ones, and while a rule is added or deleted either set is safe (a
+ * rule's bits are set only after the rule is written, and cleared before).
+ */
 static int write_ctl(const struct ps_filter_pins *fp, struct ps_filter_ctl *ctl)
 {
-	__u32 k = 0;
+	struct ps_rule rules[PS_RULES_MAX];
+	__u32 k = 0, slot;
+	int d;
 
+	for (slot = 0; slot < PS_RULES_MAX; slot++) {
+		if (bpf_map_lookup_elem(fp->rules_fd, &slot, &rules[slot])) {
+			ps_err("read rule %u: %s", slot + 1, strerror(errno));
+			return -1;
+		}
+	}
+	for (d = 0; d < PS_DIR_MAX; d++)
+		ctl->skip[d] = ps_filter_skip(rules, ctl->mask[d]);
 	ctl->version = PS_FILTER_VERSION;
 	if (bpf_map_update_elem(fp->ctl_fd, &k, ctl, BPF_ANY)) {
 		ps_err("write the filter's control map: %s", strerror(errno));

@@ -130,7 +130,7 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 		p.flags |= (p.flags & PS_F_VLAN1) ? PS_F_VLAN2 : PS_F_VLAN1;
 		len += 4;
 	}
-	mask = ps_filter_mask(dir);
+	mask = ps_filter_mask(dir, &p);
 	if (mask)
 		drop = ps_filter_tc(skb, &p, dir, mask, len);
 	/* No branch on drop: one verifier state for the accounting below. */

@@ -65,7 +65,7 @@ int ps_xdp(struct xdp_md *ctx)
 	/* Padding too: the filter function reads p as a whole. */
 	__builtin_memset(&p, 0, sizeof(p));
 	ps_parse(&p, data, data_end);
-	mask = ps_filter_mask(PS_DIR_XDP);
+	mask = ps_filter_mask(PS_DIR_XDP, &p);
 	if (mask)
 		drop = ps_filter_xdp(ctx, &p, PS_DIR_XDP, mask, len);
 	/* No branch on drop: one verifier state for the accounting below. */

@@ -4,8 +4,10 @@
 # (tests/unit/bench_progrun.c): frames 64 B UDP/IPv4, 1500 B TCP/IPv6 with
 # timestamps, 64 B QinQ UDP/IPv4, 64 B non-first IPv4 fragment; feature sets
 # counters only, +RTT (attach --rtt), +one drop rule that does not match,
-# everything on (RTT + the rule).  Each round runs the empty program and the
-# four sets back to back (order rotated every round), pinned to one CPU;
+# everything on (RTT + the rule), and everything on with the rule tried on
+# every frame (the port prefilter's bits cleared, as for a packet whose port
+# shares the rule's bit).  Each round runs the empty program and the
+# five sets back to back (order rotated every round), pinned to one CPU;
 # figures are medians of the rounds with the per-round ratio's min..max.
 # Target: <= 2x of the empty program with everything on.  About 30 s.
 set -u
@@ -30,11 +32,12 @@ vals() { awk -v f="$1" -v h="$2" -v p="$3" '$1 == "RAW" && $2 == f && $3 == h &&
 declare -A what=([udp4_64]="64 B UDP/IPv4" [tcp6_1500]="1500 B TCP/IPv6 (timestamps)"
 	[qinq_udp4_64]="64 B QinQ UDP/IPv4" [frag4_64]="64 B IPv4 non-first fragment")
 declare -A set=([counters]="counters only" [rtt]="counters + RTT" [filter]="counters + 1 drop rule (no match)"
-	[all]="everything on (RTT + 1 rule)")
+	[all]="everything on (RTT + 1 rule)"
+	[alltried]="everything on, the rule tried (prefilter passes the frame)")
 for f in udp4_64 tcp6_1500 qinq_udp4_64 frag4_64; do
 	for h in xdp tc; do
 		base=$(vals "$f" "$h" empty)
-		for s in counters rtt filter all; do
+		for s in counters rtt filter all alltried; do
 			t=""
 			[ "$s" = all ] && t="<= 2x"
 			bench_figure "$h.$f.$s" "${h^^} per-packet cost, ${what[$f]}, ${set[$s]}" ns/pkt \

@@ -2,10 +2,14 @@
 /*
  * Per-packet cost of the drop filter: pktscope's XDP and TC ingress programs
  * on a 64-byte UDP/IPv4 frame through BPF_PROG_TEST_RUN, with no rule, with
- * one rule that does not match (dport 10; the frame goes to 9), with one rule
- * that matches and keeps the packet (--every 10^9) and with 16 rules that do
- * not match.  Interleaved rounds, the median reported; the ratio to "no rule"
- * is what to read, absolute times move between machines.
+ * one rule that does not match (dport 10; the frame goes to 9: the port
+ * prefilter passes the packet), with one rule that does not match but whose
+ * port (73) shares the prefilter's bit with 9 (73 % 64), so the rule itself
+ * is tried, with one rule that matches and keeps the packet (--every 10^9)
+ * and with 16 rules that do not match (ports 73, 137, ...: tried too).  The
+ * control map is written as `pktscope filter add` writes it
+ * (ps_filter_skip).  Interleaved rounds, the median reported; the ratio to
+ * "no rule" is what to read, absolute times move between machines.
  *
  *   bench_filter [-r repeat] [-n rounds] [-v]
  */
@@ -18,26 +22,35 @@
 
 #define MAX_ROUNDS 51
 
-enum setup { S_NONE, S_ONE_MISS, S_ONE_MATCH, S_16_MISS, S_MAX };
+enum setup { S_NONE, S_ONE_MISS, S_ONE_MISS_TRIED, S_ONE_MATCH, S_16_MISS, S_MAX };
 static const char *setup_name[S_MAX] = {
-	"no rule", "1 rule, no match", "1 rule, match, kept", "16 rules, no match",
+	"no rule", "1 rule, no match", "1 rule, no match, tried", "1 rule, match, kept",
+	"16 rules, no match",
 };
 
 static void set_rules(int rules_fd, int ctl_fd, int dir, enum setup s)
 {
 	struct ps_filter_ctl ctl = { .version = PS_FILTER_VERSION };
-	struct ps_rule r = { .active = 1, .match = PS_RM_PROTO | PS_RM_DPORT, .proto = 17 };
+	struct ps_rule rules[PS_RULES_MAX] = { 0 };
 	__u32 k, n = s == S_16_MISS ? PS_RULES_MAX : s == S_NONE ? 0 : 1;
 
-	r.dport = s == S_ONE_MATCH ? 9 : 10;
-	if (s == S_ONE_MATCH) {
-		r.mode = PS_RULE_EVERY;
-		r.every = 1000000000;
-	}
 	for (k = 0; k < n; k++) {
-		bpf_map_update_elem(rules_fd, &k, &r, 0);
+		struct ps_rule *r = &rules[k];
+
+		r->active = 1;
+		r->match = PS_RM_PROTO | PS_RM_DPORT;
+		r->proto = 17;
+		/* 73, 137, ...: 9 modulo 64, the prefilter lets the frame through. */
+		r->dport = s == S_ONE_MATCH ? 9 : s == S_ONE_MISS ? 10 : 9 + 64 * (k + 1);
+		if (s == S_ONE_MATCH) {
+			r->mode = PS_RULE_EVERY;
+			r->every = 1000000000;
+		}
 		ctl.mask[dir] |= 1u << k;
 	}
+	for (k = 0; k < PS_RULES_MAX; k++)
+		bpf_map_update_elem(rules_fd, &k, &rules[k], 0);
+	ctl.skip[dir] = ps_filter_skip(rules, ctl.mask[dir]);
 	k = 0;
 	bpf_map_update_elem(ctl_fd, &k, &ctl, 0);
 }

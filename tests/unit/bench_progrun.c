@@ -6,16 +6,19 @@
  * is the fixed cost of the test_run loop itself; the ratio says how much the
  * parse + accounting adds on top.
  *
- * Four feature sets, each its own loaded copy of the programs, configured
+ * Five feature sets, each its own loaded copy of the programs, configured
  * the way `pktscope attach` does it:
  *   counters  attach without --rtt: RTT code removed (rodata flag off), no rule
  *   rtt       attach --rtt (TC: --rtt --no-xdp, so TC ingress does the RTT
  *             matching XDP would otherwise do)
  *   filter    counters + one drop rule that does not match (UDP dport 10)
  *   all       rtt + that rule
+ *   alltried  all, with the port prefilter's bits cleared: the rule is tried
+ *             on every frame, as it is for a packet whose port shares the
+ *             rule's bit (the frame's port modulo 64)
  *
  * Every round runs every (frame, hook) pair through the empty program and
- * the four sets back to back, in an order rotated every round, so a noisy
+ * the five sets back to back, in an order rotated every round, so a noisy
  * neighbour on a shared machine moves all sides alike.  Output: one line per
  * (frame, hook, program) with the ns/packet of every round, for
  * tests/bench/bench_progrun.sh to turn into figures:
@@ -35,10 +38,11 @@
 #define MAX_ROUNDS	BENCH_MAX_ROUNDS
 #define NFRAMES		4
 #define NHOOKS		2
-#define NSETS		4	/* feature sets; program index 0 is the empty one */
+#define NSETS		5	/* feature sets; program index 0 is the empty one */
 #define NPROGS		(NSETS + 1)
 
-static const char *const prog_name[NPROGS] = { "empty", "counters", "rtt", "filter", "all" };
+static const char *const prog_name[NPROGS] = { "empty", "counters", "rtt", "filter", "all",
+						      "alltried" };
 static const char *const hook_name[NHOOKS] = { "xdp", "tc" };
 
 struct bench_frame {
@@ -83,16 +87,23 @@ static void build_frames(struct bench_frame *bf)
 	f_pad_to(f, 64); f_fin(f);
 }
 
-/* One rule that never matches these frames (UDP to port 10; they go to 9). */
-static int set_rule(int rules_fd, int ctl_fd, int dir)
+/*
+ * One rule that never matches these frames (UDP to port 10; they go to 9,
+ * 80 or have no port), the control map written as `pktscope filter add`
+ * writes it: the port prefilter (ps_filter_skip) passes these frames without
+ * trying the rule.  bench_filter times the rule tried too.
+ */
+static int set_rule(int rules_fd, int ctl_fd, int dir, bool prefilter)
 {
 	struct ps_filter_ctl ctl = { .version = PS_FILTER_VERSION };
-	struct ps_rule r = { .active = 1, .match = PS_RM_PROTO | PS_RM_DPORT,
-			     .proto = 17, .dport = 10 };
+	struct ps_rule rules[PS_RULES_MAX] = {
+		{ .active = 1, .match = PS_RM_PROTO | PS_RM_DPORT, .proto = 17, .dport = 10 },
+	};
 	__u32 k = 0;
 
 	ctl.mask[dir] = 1;
-	if (bpf_map_update_elem(rules_fd, &k, &r, 0) ||
+	ctl.skip[dir] = prefilter ? ps_filter_skip(rules, ctl.mask[dir]) : 0;
+	if (bpf_map_update_elem(rules_fd, &k, &rules[0], 0) ||
 	    bpf_map_update_elem(ctl_fd, &k, &ctl, 0))
 		return -errno;
 	return 0;
@@ -122,7 +133,7 @@ int main(int argc, char **argv)
 	fds[0][0] = bpf_program__fd(empty->progs.empty_xdp);
 	fds[1][0] = bpf_program__fd(empty->progs.empty_tc);
 	for (s = 0; s < NSETS; s++) {
-		int rtt = s == 1 || s == 3, rule = s >= 2;
+		int rtt = s == 1 || s >= 3, rule = s >= 2;
 
 		xdp[s] = xdp_stats_bpf__open();
 		tc[s] = tc_stats_bpf__open();
@@ -139,9 +150,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (rule && (set_rule(bpf_map__fd(xdp[s]->maps.ps_rules),
-				      bpf_map__fd(xdp[s]->maps.ps_fctl), PS_DIR_XDP) ||
+				      bpf_map__fd(xdp[s]->maps.ps_fctl), PS_DIR_XDP, s != 4) ||
 			     set_rule(bpf_map__fd(tc[s]->maps.ps_rules),
-				      bpf_map__fd(tc[s]->maps.ps_fctl), PS_DIR_TC_IN))) {
+				      bpf_map__fd(tc[s]->maps.ps_fctl), PS_DIR_TC_IN, s != 4))) {
 			fprintf(stderr, "bench_progrun: set the filter rule: %s\n", strerror(errno));
 			goto out;
 		}

@@ -97,6 +97,23 @@ static void reset(void)
 	free(zc);
 }
 
+/*
+ * The control map of dir's object with the port prefilter as `pktscope
+ * filter add` computes it (on), or cleared (off: every packet tries the rules).
+ */
+static void set_prefilter(int dir, bool on)
+{
+	struct ps_rule rules[PS_RULES_MAX];
+	struct ps_filter_ctl ctl;
+	__u32 k, z = 0;
+
+	for (k = 0; k < PS_RULES_MAX; k++)
+		bpf_map_lookup_elem(rules_fd(dir), &k, &rules[k]);
+	bpf_map_lookup_elem(ctl_fd(dir), &z, &ctl);
+	ctl.skip[dir] = on ? ps_filter_skip(rules, ctl.mask[dir]) : 0;
+	bpf_map_update_elem(ctl_fd(dir), &z, &ctl, 0);
+}
+
 /* Put rule r in slot, tried at the directions in dirs (bitmask of 1 << dir). */
 static void add_rule(int slot, struct ps_rule r, unsigned int dirs)
 {
@@ -112,6 +129,7 @@ static void add_rule(int slot, struct ps_rule r, unsigned int dirs)
 		bpf_map_lookup_elem(ctl_fd(d), &z, &ctl);
 		ctl.mask[d] |= 1u << slot;
 		bpf_map_update_elem(ctl_fd(d), &z, &ctl, 0);
+		set_prefilter(d, true);
 	}
 }
 
@@ -388,6 +406,138 @@ static void test_sampling(void)
 	}
 }
 
+/* A frame to port dport (TCP or UDP over IPv4, or UDP over IPv6). */
+static void port_frame(struct frame *f, int kind, __u16 dport)
+{
+	size_t l4;
+
+	f_init(f);
+	if (kind == 2) {
+		f_eth(f, ETH_IPV6); f_ipv6(f, P_UDP);
+	} else {
+		f_eth(f, ETH_IP); f_ipv4(f, kind ? P_TCP : P_UDP, 5, 0);
+	}
+	l4 = f->len;
+	if (kind == 1)
+		f_tcp(f, 5);
+	else
+		f_udp(f);
+	put16(f->b + l4 + 2, dport);
+	f_pad_to(f, 100);
+	f_fin(f);
+}
+
+/*
+ * The port prefilter never changes a verdict: rule sets with and without
+ * ports (those with ports only are the ones it acts on), frames to every
+ * port 0..299 (and ports with the rules' bits: 64, 73, 128, 137, 65535),
+ * TCP, UDP and UDP/IPv6, and frames without ports.  Each frame is run with
+ * the prefilter as `filter add` writes it and with it cleared; the two runs
+ * must agree, and agree with the rules' own meaning.
+ */
+static void test_prefilter(void)
+{
+	static const struct {
+		const char *name;
+		int n;
+		struct ps_rule r[3];
+		bool skips;	/* the prefilter has bits set for this set */
+	} sets[] = {
+		{ "dport_9", 1, { { .match = PS_RM_DPORT, .dport = 9 } }, true },
+		{ "udp_dport_73_tcp_dport_80", 2,
+		  { { .match = PS_RM_PROTO | PS_RM_DPORT, .proto = 17, .dport = 73 },
+		    { .match = PS_RM_PROTO | PS_RM_DPORT, .proto = 6, .dport = 80 } }, true },
+		{ "dport_64_sport_40000", 1,
+		  { { .match = PS_RM_DPORT | PS_RM_SPORT, .dport = 64, .sport = 40000 } }, true },
+		{ "dport_10_and_proto_udp", 2,
+		  { { .match = PS_RM_DPORT, .dport = 10 }, { .match = PS_RM_PROTO, .proto = 17 } },
+		  false },
+	};
+	static const __u16 extra[] = { 64, 73, 128, 137, 65535 };
+	int d, i, kind, j;
+
+	for (i = 0; i < (int)(sizeof(sets) / sizeof(sets[0])); i++) {
+		for (d = 0; d < PS_DIR_MAX; d++) {
+			char name[128];
+			int bad = 0, skipped = 0, tried = 0;
+			struct ps_filter_ctl ctl;
+			__u32 z = 0;
+
+			reset();
+			for (j = 0; j < sets[i].n; j++)
+				add_rule(j, sets[i].r[j], 1u << d);
+			bpf_map_lookup_elem(ctl_fd(d), &z, &ctl);
+			snprintf(name, sizeof(name), "prefilter_%s/%s", sets[i].name, dir_tag[d]);
+			if (!!ctl.skip[d] != sets[i].skips) {
+				fail(name, "skip bits %#llx", (unsigned long long)ctl.skip[d]);
+				continue;
+			}
+			for (kind = 0; kind < 3; kind++) {
+				for (j = 0; j < 300 + (int)(sizeof(extra) / sizeof(extra[0])); j++) {
+					__u16 port = j < 300 ? j : extra[j - 300];
+					bool want = false;
+					struct frame f;
+					int on, off, k;
+
+					port_frame(&f, kind, port);
+					for (k = 0; k < sets[i].n; k++) {
+						const struct ps_rule *r = &sets[i].r[k];
+						__u8 proto = kind == 1 ? 6 : 17;
+
+						if ((!(r->match & PS_RM_PROTO) || r->proto == proto) &&
+						    (!(r->match & PS_RM_DPORT) || r->dport == port) &&
+						    (!(r->match & PS_RM_SPORT) || r->sport == 40000))
+							want = true;
+					}
+					set_prefilter(d, true);
+					on = run(d, &f, 1);
+					set_prefilter(d, false);
+					off = run(d, &f, 1);
+					if (on != off ||
+					    on != (d == PS_DIR_XDP ? (want ? 1 : 2) : (want ? 2 : 0))) {
+						if (!bad++)
+							fail(name, "kind %d port %u: return %d with the "
+							     "prefilter, %d without, rule says %s", kind,
+							     port, on, off, want ? "drop" : "pass");
+					}
+					if ((ctl.skip[d] >> (port & 63)) & 1)
+						skipped++;
+					else
+						tried++;
+				}
+			}
+			/*
+			 * Frames without ports, the ICMP frame and a later UDP
+			 * fragment: only a rule naming no port can take them.
+			 */
+			for (kind = 0; kind < 2; kind++) {
+				__u8 proto = kind ? 17 : 1;
+				bool want = false;
+				int rc;
+
+				for (j = 0; j < sets[i].n; j++) {
+					const struct ps_rule *r = &sets[i].r[j];
+
+					if (!(r->match & (PS_RM_DPORT | PS_RM_SPORT)) &&
+					    (!(r->match & PS_RM_PROTO) || r->proto == proto))
+						want = true;
+				}
+				set_prefilter(d, true);
+				rc = run(d, kind ? &frag4 : &icmp4, 1);
+				if (rc != (d == PS_DIR_XDP ? (want ? 1 : 2) : (want ? 2 : 0)) &&
+				    !bad++)
+					fail(name, "%s without ports: return %d, rule says %s",
+					     kind ? "later fragment" : "ICMP", rc, want ? "drop" : "pass");
+			}
+			if (!bad && sets[i].skips && (!skipped || !tried))
+				fail(name, "%d frames skipped, %d tried: both kinds expected", skipped,
+				     tried);
+			else if (!bad)
+				pass(name);
+		}
+	}
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG || !getenv("PS_TEST_VERBOSE"))
@@ -410,6 +560,7 @@ int main(void)
 	test_matches();
 	test_order();
 	test_sampling();
+	test_prefilter();
 	xdp_stats_bpf__destroy(xdp);
 	tc_stats_bpf__destroy(tc);
 	return failures ? 1 : 0;
