@@ -771,6 +771,18 @@ static __always_inline void ps_rtt_icmp(struct ps_rtt_flow *f, __u8 *h, void *da
 }
 
 /*
+ * Whether p can carry an RTT sample at all: TCP, ICMP or ICMPv6 with a whole
+ * L4 header.  Tested by the programs before they call the RTT function, so
+ * that every other packet (UDP above all) does not pay for the call.
+ */
+static __always_inline bool ps_rtt_wants(const struct ps_pkt *p)
+{
+	if (p->bad || (p->flags & PS_F_LATERFRAG))
+		return false;
+	return p->l4 == PS_L4_TCP || p->l4 == PS_L4_ICMP || p->l4 == PS_L4_ICMPV6;
+}
+
+/*
  * The RTT step for one parsed packet.  Each program wraps it in a global
  * function of its own context type (verified once, like the drop filter).
  */
@@ -780,9 +792,7 @@ static __always_inline int ps_rtt_run(void *data, void *data_end, const struct p
 	struct ps_rtt_flow f;
 	__u32 off;
 
-	if (!p || p->bad || (p->flags & PS_F_LATERFRAG))
-		return 0;
-	if (p->l4 != PS_L4_TCP && p->l4 != PS_L4_ICMP && p->l4 != PS_L4_ICMPV6)
+	if (!p || !ps_rtt_wants(p))
 		return 0;
 	off = p->l4_off;
 	if (!off || off > PS_RTT_MAX_OFF)

@@ -142,7 +142,7 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 	 * and sends it again later as a first transmission, not a retransmit.
 	 * Ingress only when no XDP program of this attachment already did it.
 	 */
-	if (ps_rtt_on && !drop) {
+	if (ps_rtt_on && !drop && ps_rtt_wants(&p)) {
 		if (dir == PS_DIR_TC_OUT)
 			ps_rtt_tc(skb, &p, 0);
 		else if (!ps_rtt_xdp)
