@@ -57,6 +57,7 @@ struct attach_opts {
 	uint64_t tcp_flows;		/* their flow table bound */
 	bool rtt;			/* passive RTT tracking (bpf/rtt.h, ctl/rtt.c) */
 	bool tcx;			/* TC through TCX links (Linux 6.6+) */
+	bool tcx_given, clsact_given;	/* --tcx / --clsact; neither: TCX if the kernel has it */
 };
 
 /* ---- failpoints --------------------------------------------------------------- */
@@ -449,6 +450,18 @@ fail:
 static const char *const tcx_pin[2] = { "tcx_ingress", "tcx_egress" };
 static const int tcx_type[2] = { PS_BPF_TCX_INGRESS, PS_BPF_TCX_EGRESS };
 
+/*
+ * Whether this kernel has TCX hooks: a query of the ingress hook succeeds
+ * (with nothing attached, 0 programs) where the attach type exists, and
+ * fails with EINVAL before Linux 6.6.  No side effect.
+ */
+static bool tcx_supported(int ifindex)
+{
+	LIBBPF_OPTS(bpf_prog_query_opts, q);
+
+	return !bpf_prog_query_opts(ifindex, PS_BPF_TCX_INGRESS, &q);
+}
+
 /* Does the TCX hook (0 ingress, 1 egress) of ifindex run program prog_id? */
 static bool tcx_runs(int ifindex, int egress, __u32 prog_id)
 {
@@ -503,7 +516,7 @@ static int tcx_attach(struct tc_stats_bpf *skel, int ifindex, const char *ifname
 			err = fd;
 			ps_err("attach TC %s to %s with a TCX link: %s%s", i ? "egress" : "ingress",
 			       ifname, strerror(-err), err == -EINVAL ?
-			       " (TCX links need Linux 6.6 or later: attach without --tcx)" : "");
+			       " (TCX links need Linux 6.6 or later: attach with --clsact)" : "");
 			goto fail;
 		}
 		if (ps_pin_fd(fd, dir, tcx_pin[i])) {
@@ -683,8 +696,9 @@ static int parse_mode(const char *s, enum xdp_attach_mode *mode)
 	"  --tcp           also pin the TCP probes of this netns (alone: without IFACE)\n" \
 	"  --tcp-flows N   bound of their per-flow LRU table (default 65536)\n" \
 	"  --rtt           passive RTT tracking (see 'pktscope rtt')\n" \
-	"  --tcx           TC programs as TCX links (Linux 6.6+) instead of clsact\n" \
-	"                  filters: no qdisc, a cheaper hook, not in 'tc filter show'\n"
+	"  --tcx           TC programs as TCX links (Linux 6.6+): no qdisc, a cheaper\n" \
+	"                  hook, not in 'tc filter show' (default where the kernel has TCX)\n" \
+	"  --clsact        TC programs as classic clsact filters (default before Linux 6.6)\n"
 
 int cmd_attach(int argc, char **argv)
 {
@@ -697,6 +711,7 @@ int cmd_attach(int argc, char **argv)
 		{ "tcp-flows",	required_argument,	NULL, 'F' },
 		{ "rtt",	no_argument,		NULL, 'R' },
 		{ "tcx",	no_argument,		NULL, 'C' },
+		{ "clsact",	no_argument,		NULL, 'L' },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -721,7 +736,8 @@ int cmd_attach(int argc, char **argv)
 		case 'r': ao.replace = true; break;
 		case 'P': ao.tcp = true; break;
 		case 'R': ao.rtt = true; break;
-		case 'C': ao.tcx = true; break;
+		case 'C': ao.tcx_given = true; break;
+		case 'L': ao.clsact_given = true; break;
 		case 'F':
 			if (parse_u64("--tcp-flows", optarg, 16, 1u << 24, &ao.tcp_flows))
 				return EXIT_USAGE;
@@ -750,8 +766,13 @@ int cmd_attach(int argc, char **argv)
 		ps_err("--no-xdp and --no-tc together leave nothing to attach: drop one");
 		return EXIT_USAGE;
 	}
-	if (ao.tcx && ao.no_tc) {
-		ps_err("--tcx says how to attach TC, --no-tc not to attach it: drop one");
+	if ((ao.tcx_given || ao.clsact_given) && ao.no_tc) {
+		ps_err("--%s says how to attach TC, --no-tc not to attach it: drop one",
+		       ao.tcx_given ? "tcx" : "clsact");
+		return EXIT_USAGE;
+	}
+	if (ao.tcx_given && ao.clsact_given) {
+		ps_err("--tcx and --clsact are two ways to attach TC: give one");
 		return EXIT_USAGE;
 	}
 	if (ao.rtt && ao.no_tc) {
@@ -764,6 +785,13 @@ int cmd_attach(int argc, char **argv)
 	if (ps_need_root("attach") || ps_mount_bpffs() || ps_netns_ino(&ino) ||
 	    ps_pin_root_ok(true))
 		return EXIT_RUNTIME;
+	/*
+	 * TC as TCX links where the kernel has them (Linux 6.6+), as xdp-tools and
+	 * libbpf-based loaders do: no qdisc, no cls_bpf around the programs, and a
+	 * passing packet goes on to the hook's other programs and filters.  --clsact
+	 * keeps the classic filters; --tcx insists on TCX.
+	 */
+	ao.tcx = !ao.no_tc && !ao.clsact_given && (ao.tcx_given || tcx_supported(ifindex));
 	ps_pin_dir(ino, ifindex, dir, sizeof(dir));
 	/* Held until the end: a concurrent attach or detach of iface exits 1 at once. */
 	r = lock_take(dir, iface, &lk);
@@ -993,19 +1021,52 @@ static int netns_open_ino(uint64_t ino)
 }
 
 /*
+ * Whether a TCX link pinned in dir is still attached to a device.  The
+ * kernel detaches a TCX link when its device goes (the link, pinned, stays
+ * and holds its program) and then reports ifindex 0.  bpf_link_info's tcx
+ * member is newer than these headers: its ifindex is the first word of the
+ * union, at offset 16.
+ */
+static bool tcx_link_attached(const char *dir, int egress)
+{
+	char path[PATH_MAX + 32];
+	__u64 info[16] = { 0 };
+	__u32 len = sizeof(info), ifindex = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, tcx_pin[egress]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, info, &len))
+		memcpy(&ifindex, (char *)info + 16, sizeof(ifindex));
+	close(fd);
+	return ifindex != 0;
+}
+
+/*
  * A namespace held only by a bind mount in another mount namespace has no
  * name here and no process: it looks gone but is not.  Its interface, and so
  * pktscope's programs on it, would then still exist: a recorded program id
- * that still resolves to a program means "alive, out of sight".
+ * that still resolves to a program means "alive, out of sight".  TCX
+ * programs are held by their pinned links whether the device exists or not:
+ * for them, the links say whether they are still attached.
  */
 static bool progs_alive(const struct ps_meta *m)
 {
 	__u32 ids[3] = { m->xdp_prog_id, m->tc_in_prog_id, m->tc_out_prog_id };
+	char dir[PATH_MAX];
 	int i, fd;
 
 	for (i = 0; i < 3; i++) {
 		if (!ids[i])
 			continue;
+		if (i && (m->flags & PS_META_TCX)) {
+			ps_pin_dir(m->netns_ino, m->ifindex, dir, sizeof(dir));
+			if (tcx_link_attached(dir, i - 1))
+				return true;
+			continue;
+		}
 		fd = bpf_prog_get_fd_by_id(ids[i]);
 		if (fd >= 0) {
 			close(fd);

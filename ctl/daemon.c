@@ -32,7 +32,8 @@ struct d_iface {
 	char name[IF_NAMESIZE];
 	int line;		/* of its [iface] section; 0: command line */
 	const char *mode;	/* native, generic, auto */
-	bool xdp, tc, rtt, tcx;
+	bool xdp, tc, rtt;
+	const char *tcx;	/* yes (attach --tcx), no (--clsact), auto (neither) */
 	int ifindex;
 	bool ours;		/* attached by this daemon (not reused pins) */
 };
@@ -167,7 +168,14 @@ static int set_iface(struct d_cfg *cfg, int ln, struct d_iface *i, const char *k
 	} else if (!strcmp(k, "rtt")) {
 		return parse_bool(cfg, ln, k, v, &i->rtt);
 	} else if (!strcmp(k, "tcx")) {
-		return parse_bool(cfg, ln, k, v, &i->tcx);
+		if (!strcmp(v, "auto"))
+			i->tcx = "auto";
+		else if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+			i->tcx = "yes";
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+			i->tcx = "no";
+		else
+			CFG_ERR(ln, "bad value '%s' for tcx (expected yes, no or auto)", v);
 	} else {
 		if (in_list(global_keys, k))
 			CFG_ERR(ln, "'%s' is a global key: put it before the first [iface] section",
@@ -204,6 +212,7 @@ static struct d_iface *add_iface(struct d_cfg *cfg, int ln, const char *name)
 	snprintf(i->name, sizeof(i->name), "%s", name);
 	i->line = ln;
 	i->mode = "auto";
+	i->tcx = "auto";
 	i->xdp = i->tc = true;
 	return i;
 }
@@ -298,7 +307,7 @@ static int validate(struct d_cfg *cfg)
 				ps_err("--iface %s: nothing to attach", i->name);
 			return -1;
 		}
-		if (i->tcx && !i->tc) {
+		if (!strcmp(i->tcx, "yes") && !i->tc) {
 			ps_err("%s:%d: [iface %s]: tcx = yes says how to attach TC, tc = no not to "
 			       "attach it: drop one", cfg->file, i->line, i->name);
 			return -1;
@@ -339,7 +348,8 @@ static bool read_meta(const char *dir, struct ps_meta *m)
 static int attach_iface(struct d_iface *i, uint64_t ino)
 {
 	char dir[PATH_MAX], name[IF_NAMESIZE], mode[16], a0[] = "attach", a2[] = "--mode",
-	     nx[] = "--no-xdp", nt[] = "--no-tc", rt[] = "--rtt", tx[] = "--tcx";
+	     nx[] = "--no-xdp", nt[] = "--no-tc", rt[] = "--rtt", tx[] = "--tcx",
+	     cl[] = "--clsact";
 	char *argv[8];
 	struct ps_meta before, after;
 	bool had;
@@ -361,8 +371,10 @@ static int attach_iface(struct d_iface *i, uint64_t ino)
 		argv[argc++] = nt;
 	if (i->rtt)
 		argv[argc++] = rt;
-	if (i->tcx)
+	if (i->tc && !strcmp(i->tcx, "yes"))
 		argv[argc++] = tx;
+	else if (i->tc && !strcmp(i->tcx, "no"))
+		argv[argc++] = cl;
 	argv[argc] = NULL;
 	optind = 0;
 	rc = cmd_attach(argc, argv);

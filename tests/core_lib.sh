@@ -147,6 +147,37 @@ ps_objects() {
 		'.[] | select((.name // "") | test($re)) | select((.pids // []) | length == 0) | "map \(.id)"'
 }
 
+# tcx_progs_of NS DEV ingress|egress: the program ids the kernel's TCX hook
+# of DEV in netns NS runs, in order, space-separated ("" when none), read
+# with the test's own BPF_PROG_QUERY (bpftool 7.1 does not know TCX).
+tcx_progs_of() {
+	local ifx
+	ifx=$(ip -n "$1" -j link show "$2" | jq -r '.[0].ifindex') || return 1
+	ip netns exec "$1" "$PY" - "$ifx" "$3" <<'EOF'
+import ctypes, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ifindex, where = int(sys.argv[1]), sys.argv[2]
+ids = (ctypes.c_uint32 * 64)()
+# union bpf_attr, query: target_ifindex, attach_type (BPF_TCX_INGRESS 46,
+# BPF_TCX_EGRESS 47), query_flags, attach_flags, prog_ids, count.
+attr = ctypes.create_string_buffer(struct.pack("IIIIQI", ifindex, 46 if where == "ingress" else 47,
+                                               0, 0, ctypes.addressof(ids), 64) + b"\0" * 100)
+if libc.syscall(321, 16, attr, 128) != 0:	# bpf(BPF_PROG_QUERY)
+    err = ctypes.get_errno()
+    sys.exit(0 if err == 2 else "BPF_PROG_QUERY: errno %d" % err)	# ENOENT: no TCX entry
+count = struct.unpack_from("I", attr, 24)[0]
+print(" ".join(str(ids[i]) for i in range(count)))
+EOF
+}
+
+# tc_prog_ids NS DEV ingress|egress: pktscope's TC program ids on DEV, one per
+# line, wherever attach put them: classic filters at its handle (0x7053) and
+# programs of the TCX hook.
+tc_prog_ids() {
+	tc -n "$1" filter show dev "$2" "$3" | sed -n 's/.*handle 0x7053 .* id \([0-9]*\) .*/\1/p'
+	tcx_progs_of "$1" "$2" "$3" | tr ' ' '\n' | sed '/^$/d'
+}
+
 # Pin directory of veth0 in netns NS (/sys/fs/bpf/pktscope/<netns ino>-<ifindex>).
 pin_dir_of() {
 	local ino ifx

@@ -41,6 +41,7 @@ state() {
 		tc -n "$NS_B" qdisc show dev "$dev"
 		tc -n "$NS_B" filter show dev "$dev" ingress
 		tc -n "$NS_B" filter show dev "$dev" egress
+		echo "tcx $(tcx_progs_of "$NS_B" "$dev" ingress) / $(tcx_progs_of "$NS_B" "$dev" egress)"
 	done
 	ls -d /sys/fs/bpf/pktscope/"$NSINO"-* 2>/dev/null
 }
@@ -85,6 +86,10 @@ bad unknown_stats_flag 2 "unrecognized option" "$P" --netns "$NS_B" stats --frob
 bad attach_no_iface 2 "attach takes one interface" "$P" --netns "$NS_B" attach
 bad attach_two_ifaces 2 "attach takes one interface" "$P" --netns "$NS_B" attach veth0 ifb0
 bad attach_nothing 2 "leave nothing to attach" "$P" --netns "$NS_B" attach --no-xdp --no-tc veth0
+bad attach_tcx_and_clsact 2 "^pktscope: --tcx and --clsact are two ways to attach TC: give one$" \
+	"$P" --netns "$NS_B" attach --tcx --clsact veth0
+bad attach_clsact_no_tc 2 "^pktscope: --clsact says how to attach TC, --no-tc not to attach it: drop one$" \
+	"$P" --netns "$NS_B" attach --clsact --no-tc veth0
 bad status_args 2 "status takes no arguments" "$P" status extra
 bad netns_after_command 2 "--netns must come before the command" "$P" status --netns "$NS_B"
 bad stats_count_without_interval 2 "needs -i" "$P" --netns "$NS_B" stats -c 3 veth0
@@ -137,7 +142,11 @@ bad notroot_netns_attach 1 "needs root" "${NOBODY[@]}" "$P" --netns "$NS_B" atta
 bad no_cap_net_admin 1 "Operation not permitted" \
 	capsh --drop=cap_net_admin -- -c "exec $P --netns $NS_B attach veth0"
 bad no_cap_net_admin_tc 1 "clsact qdisc on veth0: Operation not permitted" \
-	capsh --drop=cap_net_admin -- -c "exec $P --netns $NS_B attach --no-xdp veth0"
+	capsh --drop=cap_net_admin -- -c "exec $P --netns $NS_B attach --no-xdp --clsact veth0"
+# TCX links (the default here) need CAP_NET_ADMIN or CAP_SYS_ADMIN, and so
+# does loading a TC program: without both the load is refused.
+bad no_cap_net_sys_admin_tcx 1 "load TC program: Operation not permitted" \
+	nsenter --net="/run/netns/$NS_B" capsh --drop=cap_net_admin,cap_sys_admin -- -c "exec $P attach --no-xdp veth0"
 # Root without CAP_BPF/CAP_SYS_ADMIN/CAP_PERFMON: the load itself is refused.
 bad no_cap_bpf 1 "load .* program: Operation not permitted" \
 	nsenter --net="/run/netns/$NS_B" capsh --drop=cap_bpf,cap_sys_admin,cap_perfmon -- -c "exec $P attach veth0"

@@ -34,9 +34,13 @@ wait_for 10 udp_bound "$NS_B" $PORT || { fail udp_sink "no UDP socket in $NS_B";
 # What the kernel says is on veth0 in NS_B.
 xdp_id() { ip -n "$NS_B" -j link show veth0 | jq -r '.[0].xdp.prog.id // 0'; }
 xdp_mode() { ip -n "$NS_B" -j link show veth0 | jq -r '.[0].xdp.mode // 0'; }
-# Program ids of the filters at pktscope's handle, one line each.
-tc_ids() { tc -n "$NS_B" filter show dev veth0 "$1" | sed -n 's/.*handle 0x7053 .* id \([0-9]*\) .*/\1/p'; }
-tc_nfilters() { tc -n "$NS_B" filter show dev veth0 "$1" | grep -c 'handle'; }
+# pktscope's TC program ids (classic filters at its handle, or TCX), one per line.
+tc_ids() { tc_prog_ids "$NS_B" veth0 "$1"; }
+# Everything at the TC hook: classic filters (anyone's) and TCX programs.
+tc_nfilters() {
+	echo $(( $(tc -n "$NS_B" filter show dev veth0 "$1" | grep -c 'handle') +
+		$(tcx_progs_of "$NS_B" veth0 "$1" | wc -w) ))
+}
 has_clsact() { tc -n "$NS_B" qdisc show dev veth0 | grep -q clsact; }
 prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 prog_gone() { ! prog_exists "$1"; }
@@ -69,6 +73,11 @@ check_eq status_netns_ino "$NSINO" "$(jq -r '.[0].netns_ino' <<<"$ST")"
 check_eq status_state ok "$(jq -r '.[0].state' <<<"$ST")"
 check_eq status_pin_dir "$PIN" "$(jq -r '.[0].pin_dir' <<<"$ST")"
 check_eq status_xdp_mode native "$(jq -r '.[0].xdp_mode' <<<"$ST")"
+# TC as TCX links by default where the kernel has them (6.18 here): no qdisc.
+check_eq status_tc_mode_default tcx "$(jq -r '.[0].tc_mode' <<<"$ST")"
+check_eq default_tcx_no_clsact absent "$(has_clsact && echo present || echo absent)"
+check_eq default_tcx_ingress "$TIN" "$(tcx_progs_of "$NS_B" veth0 ingress)"
+check_eq default_tcx_egress "$TOUT" "$(tcx_progs_of "$NS_B" veth0 egress)"
 check_eq ip_link_xdp_id "$XID" "$(xdp_id)"
 # ip -j link: xdp.mode 1 is the driver (native) hook, 2 the generic one.
 check_eq ip_link_xdp_native 1 "$(xdp_mode)"
@@ -262,15 +271,42 @@ check_eq generic_counts $((p0 + 9)) "$(xdp_pkts)"
 check_rc detach_generic 0 "$PKTSCOPE" --netns "$NS_B" detach veth0
 nothing_left generic
 
+# ---- --clsact: classic filters, a qdisc made and removed ---------------------------------
+check_rc attach_clsact 0 "$PKTSCOPE" --netns "$NS_B" attach --clsact veth0
+ST=$(status_of_ns)
+check_eq clsact_tc_mode clsact "$(jq -r '.[0].tc_mode' <<<"$ST")"
+check_eq clsact_qdisc_made present "$(has_clsact && echo present || echo absent)"
+check_eq clsact_ingress_filter_id "$(jq -r '.[0].tc_ingress_prog_id' <<<"$ST")" \
+	"$(tc -n "$NS_B" filter show dev veth0 ingress | sed -n 's/.*handle 0x7053 .* id \([0-9]*\) .*/\1/p')"
+check_eq clsact_egress_filter_id "$(jq -r '.[0].tc_egress_prog_id' <<<"$ST")" \
+	"$(tc -n "$NS_B" filter show dev veth0 egress | sed -n 's/.*handle 0x7053 .* id \([0-9]*\) .*/\1/p')"
+check_eq clsact_no_tcx "" "$(tcx_progs_of "$NS_B" veth0 ingress)$(tcx_progs_of "$NS_B" veth0 egress)"
+p0=$(ps_json "$NS_B" stats veth0 | jq -r '.dirs.tc_ingress.l4_packets.udp')
+udp_send "$NS_A" "$IP_B" $PORT 7 500
+wait_for 3 test "$(ps_json "$NS_B" stats veth0 | jq -r '.dirs.tc_ingress.l4_packets.udp')" = $((p0 + 7))
+check_eq clsact_counts $((p0 + 7)) "$(ps_json "$NS_B" stats veth0 | jq -r '.dirs.tc_ingress.l4_packets.udp')"
+check_rc detach_clsact 0 "$PKTSCOPE" --netns "$NS_B" detach veth0
+nothing_left clsact
+
 # ---- someone else's clsact qdisc and filter stay ----------------------------------------
 tc -n "$NS_B" qdisc add dev veth0 clsact
 tc -n "$NS_B" filter add dev veth0 ingress protocol all prio 10 u32 match u32 0 0 classid 1:1
-check_rc foreign_attach 0 "$PKTSCOPE" --netns "$NS_B" attach veth0
+check_rc foreign_attach 0 "$PKTSCOPE" --netns "$NS_B" attach --clsact veth0
 check_eq foreign_two_ingress_filters 2 "$(tc -n "$NS_B" filter show dev veth0 ingress | grep -Ec 'handle 0x7053|fh 800::800')"
 check_rc foreign_detach 0 "$PKTSCOPE" --netns "$NS_B" detach veth0
 check_eq foreign_clsact_kept present "$(has_clsact && echo present || echo absent)"
 check_eq foreign_u32_kept 1 "$(tc -n "$NS_B" filter show dev veth0 ingress | grep -c 'fh 800::800')"
 check_eq foreign_ours_gone 0 "$(tc -n "$NS_B" filter show dev veth0 ingress | grep -c 'handle 0x7053')"
+# The default (TCX) beside them: the foreign filter and qdisc are not touched at all.
+check_rc foreign_tcx_attach 0 "$PKTSCOPE" --netns "$NS_B" attach veth0
+check_eq foreign_tcx_ours_in_tcx "$(status_of_ns | jq -r '.[0].tc_ingress_prog_id')" \
+	"$(tcx_progs_of "$NS_B" veth0 ingress)"
+check_eq foreign_tcx_no_filter_of_ours "0 1" \
+	"$(tc -n "$NS_B" filter show dev veth0 ingress | grep -c 'handle 0x7053') $(tc -n "$NS_B" filter show dev veth0 ingress | grep -c 'fh 800::800')"
+check_rc foreign_tcx_detach 0 "$PKTSCOPE" --netns "$NS_B" detach veth0
+check_eq foreign_tcx_clsact_kept present "$(has_clsact && echo present || echo absent)"
+check_eq foreign_tcx_u32_kept 1 "$(tc -n "$NS_B" filter show dev veth0 ingress | grep -c 'fh 800::800')"
+check_eq foreign_tcx_ours_gone "" "$(tcx_progs_of "$NS_B" veth0 ingress)"
 tc -n "$NS_B" qdisc del dev veth0 clsact
 
 # ---- nothing left in the kernel ---------------------------------------------------------

@@ -111,6 +111,8 @@ printf 'listen = 127.0.0.1:%s\n[iface vx0]\nfoo = 1\n' "$DPORT" >"$TMP/unknown-k
 bad_conf unknown-key 2 "unknown-key.conf:3: unknown key 'foo' in [iface vx0] (expected one of: mode, xdp, tc, rtt, tcx)"
 printf '[iface vx0]\ntc = no\ntcx = yes\n' >"$TMP/tcx-no-tc.conf"
 bad_conf tcx-no-tc 2 "tcx-no-tc.conf:1: [iface vx0]: tcx = yes says how to attach TC, tc = no not to attach it"
+printf '[iface vx0]\ntcx = maybe\n' >"$TMP/bad-tcx.conf"
+bad_conf bad-tcx 2 "bad-tcx.conf:2: bad value 'maybe' for tcx (expected yes, no or auto)"
 printf '# tcp\n\ntcp = maybe\n[iface vx0]\n' >"$TMP/bad-value.conf"
 bad_conf bad-value 2 "bad-value.conf:3: bad value 'maybe' for tcp (expected yes or no)"
 printf '[iface vx0]\nmode = turbo\n' >"$TMP/bad-mode.conf"
@@ -285,7 +287,7 @@ read_timeout = 3
 mode = native
 [iface vx0]
 mode = generic
-tcx = yes
+tcx = no
 EOF
 before=$(stats '.dirs.xdp.l3_packets.ipv4')
 start_daemon d2 "$TMP/d2.conf" || exit 1
@@ -301,7 +303,10 @@ check_eq restart-counts-continue "$((before + M))" \
 	"$(scrape "pktscope_packets_total{$SEL,dir=\"xdp\",l3=\"ipv4\"}")"
 check_eq vx0-exported 1 \
 	"$(scrape "pktscope_attachment_info{netns=\"$NS_A\",iface=\"vx0\",ifindex=\"$(basename "$PIN_VX" | cut -d- -f2)\",xdp_mode=\"generic\"}")"
-check_eq vx0-tcx "tcx ok" \
+# veth0 kept tcx = auto (the default: TCX links on this kernel), vx0 said no.
+check_eq veth0-tc-mode-default "tcx ok" \
+	"$("$PKTSCOPE" status -j 2>/dev/null | jq -r --arg d "$PIN_VETH" '.attachments[] | select(.pin_dir == $d) | "\(.tc_mode) \(.state)"')"
+check_eq vx0-tcx-no "clsact ok" \
 	"$("$PKTSCOPE" status -j 2>/dev/null | jq -r --arg d "$PIN_VX" '.attachments[] | select(.pin_dir == $d) | "\(.tc_mode) \(.state)"')"
 
 # ---- bad HTTP, with the daemon serving throughout ----

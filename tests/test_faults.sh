@@ -62,12 +62,16 @@ wait_for 10 udp_bound "$NS_B" $PORT || { fail udp_sink "no UDP socket in $NS_B";
 
 # What the kernel has on veth0 of NS_B.
 xdp_id() { ip -n "$NS_B" -j link show veth0 | jq -r '.[0].xdp.prog.id // 0'; }
-tc_id() { # ingress|egress: the program id at pktscope's handle, 0 if none
+tc_id() { # ingress|egress: pktscope's program id (a filter at its handle, or TCX), 0 if none
 	local id
-	id=$(tc -n "$NS_B" filter show dev veth0 "$1" | sed -n 's/.*handle 0x7053 .* id \([0-9]*\) .*/\1/p')
+	id=$(tc_prog_ids "$NS_B" veth0 "$1" | head -1)
 	echo "${id:-0}"
 }
-tc_n() { tc -n "$NS_B" filter show dev veth0 "$1" | grep -c handle; }
+# Everything at the TC hook: classic filters and TCX programs.
+tc_n() {
+	echo $(( $(tc -n "$NS_B" filter show dev veth0 "$1" | grep -c handle) +
+		$(tcx_progs_of "$NS_B" veth0 "$1" | wc -w) ))
+}
 has_clsact() { tc -n "$NS_B" qdisc show dev veth0 | grep -q clsact && echo yes || echo no; }
 # status -j row of our pin dir (empty when none), and its text notes.
 row() { "$P" status -j 2>/dev/null | jq -c --arg d "$PIN" '.attachments[] | select(.pin_dir == $d)'; }
@@ -122,7 +126,9 @@ N=0 K=0
 # The --tcx steps: tests/test_tcx.sh.
 for step in $(grep -Ev '^(tcp-|drops-|tcx-|pin-(tcp_meta|flows|totals|drop|tcx_))' <<<"$STEPS"); do
 	opts=""
-	case $step in pin-rtt*) opts=--rtt ;; esac
+	# The clsact steps run with --clsact; the default (TCX here) is killed
+	# step by step in tests/test_tcx.sh.
+	case $step in pin-rtt*) opts=--rtt ;; tc-*) opts=--clsact ;; esac
 	K=$((K + 1))
 	case $step in
 	xdp|tc-egress) hows="detach attach" ;;
@@ -398,7 +404,7 @@ check_eq nsgone_no_pins no "$(inm test -e "$CPIN" && echo yes || echo no)"
 
 # -- --stale leaves whole attachments alone and takes partial and probe leftovers
 inm "$P" --netns "$NS_B" attach veth0 >/dev/null 2>&1
-PKTSCOPE_FAILPOINT=tc-ingress inm "$P" --netns "$NS_A" attach veth0 >/dev/null 2>&1
+PKTSCOPE_FAILPOINT=tc-ingress inm "$P" --netns "$NS_A" attach --clsact veth0 >/dev/null 2>&1
 PKTSCOPE_FAILPOINT=tcp-pin-link inm "$P" --netns "$NS_A" attach --tcp >/dev/null 2>&1
 AINO=$(stat -L -c %i "/run/netns/$NS_A")
 # killed before its mkdir: only its lock file is left

@@ -62,24 +62,8 @@ rx_is() { [ "$(rx "$1")" = "$2" ]; }
 rx_reach() { wait_for 5 rx_is "$1" "$2"; rx "$1"; }
 
 # tcx_progs ingress|egress: the program ids the kernel's TCX hook of veth0
-# in NS_B runs, in order, space-separated ("" when none).
-tcx_progs() {
-	ip netns exec "$NS_B" "$PY" - "$IFX" "$1" <<'EOF'
-import ctypes, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-ifindex, where = int(sys.argv[1]), sys.argv[2]
-ids = (ctypes.c_uint32 * 64)()
-# union bpf_attr, query: target_ifindex, attach_type (BPF_TCX_INGRESS 46,
-# BPF_TCX_EGRESS 47), query_flags, attach_flags, prog_ids, count.
-attr = ctypes.create_string_buffer(struct.pack("IIIIQI", ifindex, 46 if where == "ingress" else 47,
-                                               0, 0, ctypes.addressof(ids), 64) + b"\0" * 100)
-if libc.syscall(321, 16, attr, 128) != 0:	# bpf(BPF_PROG_QUERY)
-    err = ctypes.get_errno()
-    sys.exit(0 if err == 2 else "BPF_PROG_QUERY: errno %d" % err)	# ENOENT: no TCX entry
-count = struct.unpack_from("I", attr, 24)[0]
-print(" ".join(str(ids[i]) for i in range(count)))
-EOF
-}
+# in NS_B runs (core_lib.sh).
+tcx_progs() { tcx_progs_of "$NS_B" veth0 "$1"; }
 row() { "$PKTSCOPE" status -j 2>/dev/null | jq -c --arg d "$PIN" '.attachments[] | select(.pin_dir == $d)'; }
 tc_nfilters() { tc -n "$NS_B" filter show dev veth0 "$1" | grep -c 'handle\|pref'; }
 has_clsact() { tc -n "$NS_B" qdisc show dev veth0 | grep -q clsact && echo yes || echo no; }
