@@ -12,10 +12,12 @@
 #             --rtt; drops --persist attach; a streaming `pktscope tcplife`
 #             per namespace.  FULL_MODE is none (--no-xdp, the default),
 #             generic or native.
+#             TC is attached the default way: TCX links on this kernel
+#             (Linux 6.6+), no cls_bpf/tcf_classify around the programs.
 #             full-tc, full-generic, full-native: the same in that mode.
-#             full-tcx: the same as full with --tcx (TC through TCX links,
-#             no cls_bpf/tcf_classify around the programs); figure
-#             "full-tcx-vs-full" puts the two side by side.
+#             full-clsact: the same as full with --clsact (classic tc
+#             filters); figure "full-vs-clsact" puts the two side by side.
+#             full-tcx: the same as full with --tcx (= full here).
 #   bpftrace  tests/bench/bt/netacct.bt: the same accounting on tracepoints
 #             (per device and direction packets/bytes by L3/L4, size
 #             histogram, TCP lives from sock:inet_sock_set_state)
@@ -37,8 +39,10 @@
 #   tc-empty  TC ingress+egress programs that only return TC_ACT_OK, both ends
 #   c-native  pktscope counters only: XDP native + TC
 #   c-generic pktscope counters only: XDP generic (skb mode) + TC
-#   c-tc      pktscope counters only: --no-xdp (TC ingress + egress)
-#   c-tcx     the same as TCX links (--no-xdp --tcx)
+#   c-tc      pktscope counters only: --no-xdp (TC ingress + egress, the
+#             default way: TCX links on this kernel)
+#   c-tcx     the same with --tcx
+#   c-clsact  the same as classic tc filters (--no-xdp --clsact)
 #   tcp       counters + --tcp                 (XDP mode: $PART_MODE)
 #   rtt       counters + --tcp + --rtt
 #   drops     counters + --tcp + --rtt + drops --persist
@@ -99,7 +103,7 @@ FULL_MODE=${FULL_MODE:-none}
 PART_MODE=${PART_MODE:-native}
 CPU_C=${THR_CPU_CLIENT:-0} CPU_S=${THR_CPU_SERVER:-1}
 [ "$(nproc)" -ge 2 ] || CPU_S=$CPU_C
-read -r -a SETUPS <<<"${THR_SETUPS:-bare full full-tcx full-generic bpftrace ltools full-native xdp-pass}"
+read -r -a SETUPS <<<"${THR_SETUPS:-bare full full-clsact full-generic bpftrace ltools full-native xdp-pass}"
 read -r -a WORKLOADS <<<"${THR_WORKLOADS:-tcp1 tcp4 udp64}"
 BT=${BPFTRACE:-bpftrace}
 TMP=$(mktemp -d /tmp/pktscope-bench-thr.XXXXXX)
@@ -161,7 +165,7 @@ bg_stop() {
 }
 mode_opt() {
 	case $1 in native) echo "--mode native" ;; generic) echo "--mode generic" ;;
-	none) echo "--no-xdp" ;; tcx) echo "--no-xdp --tcx" ;; esac
+	none) echo "--no-xdp" ;; tcx) echo "--no-xdp --tcx" ;; clsact) echo "--no-xdp --clsact" ;; esac
 }
 ps_set() {	# NS LEVEL MODE: pktscope pieces up to LEVEL
 	local ns=$3 lvl=$1 m; m=$(mode_opt "$2")
@@ -205,7 +209,7 @@ setup() {	# NAME: undo the current setup, install NAME
 	case $b in
 	bare) ;;
 	full) both ps_set drops "$FULL_MODE" && both ps_stream ;;
-	full-native|full-generic|full-tcx) both ps_set drops "${b#full-}" && both ps_stream ;;
+	full-native|full-generic|full-tcx|full-clsact) both ps_set drops "${b#full-}" && both ps_stream ;;
 	full-tc) both ps_set drops none && both ps_stream ;;
 	tcp-persist) both tcp_persist ;;
 	tcp-stream) both ps_stream && both tcpretrans_stream ;;
@@ -213,6 +217,7 @@ setup() {	# NAME: undo the current setup, install NAME
 	c-generic) both ps_set counters generic ;;
 	c-tc) both ps_set counters none ;;
 	c-tcx) both ps_set counters tcx ;;
+	c-clsact) both ps_set counters clsact ;;
 	tcp|rtt|drops) both ps_set "$b" "$PART_MODE" ;;
 	stream) both ps_set drops "$PART_MODE" && both ps_stream ;;
 	xdp-pass)
@@ -463,11 +468,11 @@ for w in "${WORKLOADS[@]}"; do
 		done
 	fi
 	# The same set with the TC programs as TCX links, next to clsact filters.
-	if [ -n "${QS[full]:-}" ] && [ -n "${QS[full-tcx]:-}" ]; then
-		bench_figure "$w-full-tcx-vs-full" "$what over veth: pktscope full set with --tcx / with clsact filters, each as a ratio to its adjacent bare runs" \
-			"x bare" full-tcx "${QS[full-tcx]}" full "${QS[full]}" ">= 1" higher
-		bench_figure "$w-full-tcx-vs-full-cpu" "$cwhat over veth: pktscope full set with --tcx / with clsact filters, each as a ratio to its adjacent bare runs" \
-			"x bare CPU" full-tcx "${CQS[full-tcx]}" full "${CQS[full]}" "<= 1" lower
+	if [ -n "${QS[full]:-}" ] && [ -n "${QS[full-clsact]:-}" ]; then
+		bench_figure "$w-full-vs-clsact" "$what over veth: pktscope full set as attached by default (TCX links) / with --clsact (classic tc filters), each as a ratio to its adjacent bare runs" \
+			"x bare" full "${QS[full]}" full-clsact "${QS[full-clsact]}" ">= 1" higher
+		bench_figure "$w-full-vs-clsact-cpu" "$cwhat over veth: pktscope full set as attached by default (TCX links) / with --clsact (classic tc filters), each as a ratio to its adjacent bare runs" \
+			"x bare CPU" full "${CQS[full]}" full-clsact "${CQS[full-clsact]}" "<= 1" lower
 	fi
 	unset QS CQS
 done

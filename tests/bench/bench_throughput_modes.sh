@@ -2,7 +2,7 @@
 # Which XDP mode to use on a veth: iperf3 TCP (1 stream) bare, with an empty
 # native XDP program (xdp-pass), empty TC programs (tc-empty), and pktscope's
 # counters with XDP native, XDP generic (skb mode) and without XDP (TC only,
-# as clsact filters and as TCX links),
+# as TCX links, the default, and as clsact filters),
 # throughput and CPU per GB, each run paired with the bare runs next to it
 # as in bench_throughput.sh (which does the work; see its header).  Then,
 # with kernel.bpf_stats_enabled=1 for a moment, the nanoseconds per run of
@@ -12,7 +12,7 @@
 # plus the bpf_stats runs).
 cd "$(dirname "$0")/../.." || exit 1
 export THR_NAME=throughput_modes
-export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty c-native c-generic c-tc c-tcx"}
+export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty c-native c-generic c-tc c-clsact"}
 export THR_WORKLOADS=${THR_WORKLOADS:-"tcp1"}
-export THR_PROGNS=${THR_PROGNS-"tc-empty c-tc c-tcx xdp-pass c-native c-generic"}
+export THR_PROGNS=${THR_PROGNS-"tc-empty c-tc c-clsact xdp-pass c-native c-generic"}
 exec bash tests/bench/bench_throughput.sh
