@@ -786,7 +786,7 @@ int cmd_attach(int argc, char **argv)
 	    ps_pin_root_ok(true))
 		return EXIT_RUNTIME;
 	/*
-	 * TC as TCX links where the kernel has them (Linux 6.6+), as xdp-tools and
+	 * TC as TCX links where the kernel has them (Linux 6.6+), as current
 	 * libbpf-based loaders do: no qdisc, no cls_bpf around the programs, and a
 	 * passing packet goes on to the hook's other programs and filters.  --clsact
 	 * keeps the classic filters; --tcx insists on TCX.
