@@ -45,6 +45,29 @@ core_bench_down() {
 	return 0
 }
 
+# tc_hook_n NS DEV ingress|egress: everything at that TC hook: classic
+# filters (anyone's) and TCX programs.
+tc_hook_n() {
+	echo $(( $(tc -n "$1" filter show dev "$2" "$3" | grep -c 'handle') +
+		$(tcx_progs_of "$1" "$2" "$3" | wc -w) ))
+}
+
+# core_b_vars: NSINO, IFX and PIN (the pin directory) of veth0 in NS_B.
+core_b_vars() {
+	NSINO=$(stat -L -c %i "/run/netns/$NS_B")
+	IFX=$(ip -n "$NS_B" -j link show veth0 | jq -r '.[0].ifindex')
+	PIN="/sys/fs/bpf/pktscope/$NSINO-$IFX"
+}
+
+# core_b_undo: the end of a suite that attached veth0 in NS_B: detach it,
+# remove its pins if detach could not, take the bench down, remove $TMP.
+core_b_undo() {
+	[ -n "${NS_B:-}" ] && "$PKTSCOPE" --netns "$NS_B" detach veth0 >/dev/null 2>&1
+	[ -n "${PIN:-}" ] && [ -d "$PIN" ] && rm -rf "$PIN"
+	core_bench_down "$TAG"
+	rm -rf "$TMP"
+}
+
 # ps_json NS CMD...: pktscope -j in netns NS, stdout only.
 ps_json() {
 	local ns=$1; shift

@@ -9,17 +9,11 @@ TAG=$(uniq_tag)c
 TMP=$(mktemp -d)
 CYCLES=${CYCLES:-100}
 
-cleanup() {
-	[ -n "${NS_B:-}" ] && "$PKTSCOPE" --netns "$NS_B" detach veth0 >/dev/null 2>&1
-	[ -n "${PIN:-}" ] && [ -d "$PIN" ] && rm -rf "$PIN"
-	core_bench_down "$TAG"
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap core_b_undo EXIT
 trap 'exit 130' INT TERM
 
 core_bench_require "$TAG"
-PIN=$(pin_dir_of "$NS_B")
+core_b_vars
 
 # What the kernel shows for veth0 in NS_B, and our pins.
 iface_state() {

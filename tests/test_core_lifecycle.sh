@@ -15,19 +15,14 @@ SINK_PID="" STATS_PID=""
 cleanup() {
 	kill_tree "$SINK_PID"
 	kill_tree "$STATS_PID"
-	[ -n "${NS_B:-}" ] && "$PKTSCOPE" --netns "$NS_B" detach veth0 >/dev/null 2>&1
-	[ -n "${PIN:-}" ] && [ -d "$PIN" ] && rm -rf "$PIN"
-	core_bench_down "$TAG"
-	rm -rf "$TMP"
+	core_b_undo
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PORT=9999
 core_bench_require "$TAG"
-NSINO=$(stat -L -c %i "/run/netns/$NS_B")
-IFX=$(ip -n "$NS_B" -j link show veth0 | jq -r '.[0].ifindex')
-PIN="/sys/fs/bpf/pktscope/$NSINO-$IFX"
+core_b_vars
 udp_sink "$NS_B" $PORT
 wait_for 10 udp_bound "$NS_B" $PORT || { fail udp_sink "no UDP socket in $NS_B"; exit 1; }
 
@@ -36,11 +31,7 @@ xdp_id() { ip -n "$NS_B" -j link show veth0 | jq -r '.[0].xdp.prog.id // 0'; }
 xdp_mode() { ip -n "$NS_B" -j link show veth0 | jq -r '.[0].xdp.mode // 0'; }
 # pktscope's TC program ids (classic filters at its handle, or TCX), one per line.
 tc_ids() { tc_prog_ids "$NS_B" veth0 "$1"; }
-# Everything at the TC hook: classic filters (anyone's) and TCX programs.
-tc_nfilters() {
-	echo $(( $(tc -n "$NS_B" filter show dev veth0 "$1" | grep -c 'handle') +
-		$(tcx_progs_of "$NS_B" veth0 "$1" | wc -w) ))
-}
+tc_nfilters() { tc_hook_n "$NS_B" veth0 "$1"; }
 has_clsact() { tc -n "$NS_B" qdisc show dev veth0 | grep -q clsact; }
 prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 prog_gone() { ! prog_exists "$1"; }

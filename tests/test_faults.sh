@@ -67,11 +67,7 @@ tc_id() { # ingress|egress: pktscope's program id (a filter at its handle, or TC
 	id=$(tc_prog_ids "$NS_B" veth0 "$1" | head -1)
 	echo "${id:-0}"
 }
-# Everything at the TC hook: classic filters and TCX programs.
-tc_n() {
-	echo $(( $(tc -n "$NS_B" filter show dev veth0 "$1" | grep -c handle) +
-		$(tcx_progs_of "$NS_B" veth0 "$1" | wc -w) ))
-}
+tc_n() { tc_hook_n "$NS_B" veth0 "$1"; }
 has_clsact() { tc -n "$NS_B" qdisc show dev veth0 | grep -q clsact && echo yes || echo no; }
 # status -j row of our pin dir (empty when none), and its text notes.
 row() { "$P" status -j 2>/dev/null | jq -c --arg d "$PIN" '.attachments[] | select(.pin_dir == $d)'; }

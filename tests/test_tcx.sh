@@ -18,19 +18,14 @@ SINK_PID="" SINK_A_PID=""
 cleanup() {
 	kill_tree "$SINK_PID"
 	kill_tree "$SINK_A_PID"
-	[ -n "${NS_B:-}" ] && "$PKTSCOPE" --netns "$NS_B" detach veth0 >/dev/null 2>&1
-	[ -n "${PIN:-}" ] && [ -d "$PIN" ] && rm -rf "$PIN"
-	core_bench_down "$TAG"
-	rm -rf "$TMP"
+	core_b_undo
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PORT=9997 N_IN=37 N_OUT=23 N_DROP=11 SIZE=100
 core_bench_require "$TAG"
-NSINO=$(stat -L -c %i "/run/netns/$NS_B")
-IFX=$(ip -n "$NS_B" -j link show veth0 | jq -r '.[0].ifindex')
-PIN="/sys/fs/bpf/pktscope/$NSINO-$IFX"
+core_b_vars
 # count_sink NS FILE: a UDP socket on PORT that reads every datagram and
 # keeps the number received so far in FILE.  (The kernel's UdpInDatagrams
 # counts datagrams when they are read, so a reader is needed either way.)
