@@ -89,7 +89,7 @@ struct ps_rtt_ts_slot {
 	__u32 tsval;
 	__u32 flags;		/* PS_RTT_TS_* */
 	__u64 t;
-	__u64 _pad;
+	__u64 j;		/* jiffies when t was published (ps_rtt_ts_older) */
 };
 _Static_assert(sizeof(struct ps_rtt_ts_slot) == 64, "struct ps_rtt_ts_slot layout changed");
 
@@ -172,16 +172,22 @@ _Static_assert(sizeof(struct ps_rtt_event) == 64, "struct ps_rtt_event layout ch
  * Index of flow f in the timestamp table: a multiplicative hash, no map.
  * Outside __bpf__: tests find colliding flows with it.
  */
-static inline __u32 ps_rtt_ts_index(const struct ps_rtt_flow *f)
+static inline __u32 ps_rtt_ts_hash(__u32 l, __u32 r, __u16 lport, __u16 rport)
 {
-	__u32 l = f->laddr[0] ^ f->laddr[1] ^ f->laddr[2] ^ f->laddr[3];
-	__u32 r = f->raddr[0] ^ f->raddr[1] ^ f->raddr[2] ^ f->raddr[3];
 	__u32 h;
 
 	h = (l * 0x9e3779b1u) ^ r;
-	h = (h * 0x85ebca6bu) ^ ((__u32)f->lport << 16 | f->rport);
+	h = (h * 0x85ebca6bu) ^ ((__u32)lport << 16 | rport);
 	h *= 0xc2b2ae35u;
 	return (h ^ (h >> 16)) & (PS_RTT_TS_SLOTS - 1);
+}
+
+/* l and r: the XOR of the address's 32-bit words (an IPv4 address is one). */
+static inline __u32 ps_rtt_ts_index(const struct ps_rtt_flow *f)
+{
+	return ps_rtt_ts_hash(f->laddr[0] ^ f->laddr[1] ^ f->laddr[2] ^ f->laddr[3],
+			      f->raddr[0] ^ f->raddr[1] ^ f->raddr[2] ^ f->raddr[3],
+			      f->lport, f->rport);
 }
 
 #ifdef __bpf__	/* ---- BPF side -------------------------------------------- */
@@ -574,6 +580,22 @@ static __always_inline __u64 ps_rtt_ts_age(__u64 t)
 }
 
 /*
+ * Whether slot s, published at t, is at least ns old.  Its jiffies stamp
+ * answers "younger" without a helper call while fewer than ns / 10 ms
+ * jiffies have passed: with HZ >= 100 (every HZ x86 and arm64 offer) that is
+ * less than ns.  The verifier inlines bpf_jiffies64() into one load;
+ * bpf_ktime_get_coarse_ns() is a call, and a sender asks this of every
+ * segment it sends while its flow's TSval is pending.  Past that bound (or
+ * for a stamp rewritten since t was read) the coarse clock decides.
+ */
+static __always_inline bool ps_rtt_ts_older(const struct ps_rtt_ts_slot *s, __u64 t, __u64 ns)
+{
+	if (bpf_jiffies64() - *(volatile __u64 *)&s->j < ns / 10000000)
+		return false;
+	return ps_rtt_ts_age(t) >= ns;
+}
+
+/*
  * The two slots a flow may use (2-way: a pair of neighbours, so that a flow
  * waits for another only when both are pending) and the one holding this
  * flow's pending TSval, if any.
@@ -623,14 +645,14 @@ static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsv
 		 * replaces it (its new TSval is what the SYN-ACK echoes).
 		 */
 		if (!(syn && (pr.s[i]->flags & PS_RTT_TS_SYN)) &&
-		    ps_rtt_ts_age(pr.t[i]) < PS_RTT_TS_OWN_STALE_NS) {
+		    !ps_rtt_ts_older(pr.s[i], pr.t[i], PS_RTT_TS_OWN_STALE_NS)) {
 			if (c)
 				c->ts_dup++;
 			return;
 		}
-	} else if (!pr.t[0] || (pr.t[0] > 1 && ps_rtt_ts_age(pr.t[0]) >= PS_RTT_TS_STALE_NS)) {
+	} else if (!pr.t[0] || (pr.t[0] > 1 && ps_rtt_ts_older(pr.s[0], pr.t[0], PS_RTT_TS_STALE_NS))) {
 		i = 0;
-	} else if (!pr.t[1] || (pr.t[1] > 1 && ps_rtt_ts_age(pr.t[1]) >= PS_RTT_TS_STALE_NS)) {
+	} else if (!pr.t[1] || (pr.t[1] > 1 && ps_rtt_ts_older(pr.s[1], pr.t[1], PS_RTT_TS_STALE_NS))) {
 		i = 1;
 	} else {
 		if (c)
@@ -647,6 +669,7 @@ static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsv
 	__builtin_memcpy(&s->f, f, sizeof(*f));
 	s->tsval = tsval;
 	s->flags = syn ? PS_RTT_TS_SYN : 0;
+	s->j = bpf_jiffies64();
 	/* Published last, by an atomic exchange: a full barrier. */
 	__sync_lock_test_and_set(&s->t, bpf_ktime_get_ns());
 	if (c)
@@ -691,15 +714,71 @@ static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsec
 	}
 }
 
-static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp,
-				       void *data_end, __u64 len, __u32 l4_off, bool ingress)
+/*
+ * Whether either timestamp-table slot of an ingress segment's flow is
+ * pending: the index ps_rtt_ts_index gives the key ps_rtt_key would build,
+ * computed off the packet.  Most segments a sender receives answer nothing
+ * (one TSval per flow per round trip is pending), and they are done here,
+ * without building the 40-byte key.
+ */
+static __always_inline bool ps_rtt_ts_maybe_in(const struct ps_pkt *p, void *data,
+					       void *data_end, __u16 lport, __u16 rport)
+{
+	struct ps_rtt_ts_slot *s0, *s1;
+	__u32 off = p->l3_off, l, r, k0, k1;
+
+	if (off > PS_RTT_MAX_OFF)
+		return false;
+	if (p->l3 == PS_L3_IPV4) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end)
+			return false;
+		l = ip->daddr;
+		r = ip->saddr;
+	} else if (p->l3 == PS_L3_IPV6) {
+		struct ipv6hdr *ip6 = data + off;
+		const __u32 *d = (const __u32 *)&ip6->daddr, *sa = (const __u32 *)&ip6->saddr;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return false;
+		l = d[0] ^ d[1] ^ d[2] ^ d[3];
+		r = sa[0] ^ sa[1] ^ sa[2] ^ sa[3];
+	} else {
+		return false;
+	}
+	k0 = ps_rtt_ts_hash(l, r, lport, rport);
+	k1 = k0 ^ 1;
+	s0 = bpf_map_lookup_elem(&ps_rtt_ts, &k0);
+	s1 = bpf_map_lookup_elem(&ps_rtt_ts, &k1);
+	if (!s0 || !s1)
+		return false;
+	return *(volatile __u64 *)&s0->t > 1 || *(volatile __u64 *)&s1->t > 1;
+}
+
+/* The key of the flow, with its ports (host order); 0 when built. */
+static __always_inline int ps_rtt_tcp_key(struct ps_rtt_flow *f, const struct ps_pkt *p,
+					  void *data, void *data_end, bool ingress,
+					  __u16 lport, __u16 rport)
+{
+	if (ps_rtt_key(f, p, data, data_end, ingress))
+		return -1;
+	f->lport = lport;
+	f->rport = rport;
+	return 0;
+}
+
+static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, const struct ps_pkt *p,
+				       void *data, struct tcphdr *tcp, void *data_end,
+				       __u64 len, __u32 l4_off, bool ingress)
 {
 	__u32 tsval = 0, tsecr = 0, seq, seg_len;
 	__u8 flags = ((__u8 *)tcp)[13];
 	bool has_ts, syn = flags & PS_TCP_SYN;
+	__u16 lport, rport;
 
-	f->lport = bpf_ntohs(ingress ? tcp->dest : tcp->source);
-	f->rport = bpf_ntohs(ingress ? tcp->source : tcp->dest);
+	lport = bpf_ntohs(ingress ? tcp->dest : tcp->source);
+	rport = bpf_ntohs(ingress ? tcp->source : tcp->dest);
 	has_ts = !ps_rtt_tcp_ts(tcp, data_end, &tsval, &tsecr);
 
 	if (ingress) {
@@ -711,11 +790,13 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp
 		 * answers through the table only, one without through seq/ack.
 		 */
 		if (has_ts) {
-			if (tsecr)
+			if (tsecr && ps_rtt_ts_maybe_in(p, data, data_end, lport, rport) &&
+			    !ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
 				ps_rtt_ts_in(f, tsecr);
 			return;
 		}
-		ps_rtt_seq_in(f, bpf_ntohl(tcp->ack_seq));
+		if (!ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
+			ps_rtt_seq_in(f, bpf_ntohl(tcp->ack_seq));
 		return;
 	}
 
@@ -723,7 +804,7 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, struct tcphdr *tcp
 	seg_len = len > l4_off + tcp->doff * 4 ? len - l4_off - tcp->doff * 4 : 0;
 	seg_len += (flags & PS_TCP_SYN ? 1 : 0) + (flags & PS_TCP_FIN ? 1 : 0);
 	/* Pure ACKs elicit no answer of their own: nothing to time. */
-	if (!seg_len)
+	if (!seg_len || ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
 		return;
 	if (has_ts)
 		ps_rtt_ts_out(f, tsval, syn);
@@ -797,15 +878,13 @@ static __always_inline int ps_rtt_run(void *data, void *data_end, const struct p
 	off = p->l4_off;
 	if (!off || off > PS_RTT_MAX_OFF)
 		return 0;
-	if (ps_rtt_key(&f, p, data, data_end, ingress))
-		return 0;
 	if (p->l4 == PS_L4_TCP) {
 		struct tcphdr *tcp = data + off;
 
-		if ((void *)(tcp + 1) > data_end)
-			return 0;
-		ps_rtt_tcp(&f, tcp, data_end, len, off, ingress);
-	} else {
+		/* Builds the key only where it is needed (ps_rtt_ts_maybe_in). */
+		if ((void *)(tcp + 1) <= data_end)
+			ps_rtt_tcp(&f, p, data, tcp, data_end, len, off, ingress);
+	} else if (!ps_rtt_key(&f, p, data, data_end, ingress)) {
 		ps_rtt_icmp(&f, data + off, data_end, ingress);
 	}
 	return 0;

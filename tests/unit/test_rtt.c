@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/bpf.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktscope.h"
@@ -162,6 +163,45 @@ static void ts_seg(int prog, bool out, __u8 flags, __u32 val, __u32 ecr, size_t 
 	tcp(out, flags, out ? 7000 : 3000, out ? 1 : 7001, o, sizeof(o), payload);
 	local_port(out, lport);
 	run(prog);
+}
+
+/*
+ * Every 32-bit word of both addresses differs, so each one counts in the
+ * timestamp table's index (ps_rtt_ts_index), which ingress computes off the
+ * packet before it builds a key (ps_rtt_ts_maybe_in).
+ */
+static const __u8 a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x11, 0, 0x22,
+			     0, 0x33, 0, 0x44, 0, 0x55, 0, 0x01 };
+static const __u8 b6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x66, 0, 0x77,
+			     0, 0x88, 0, 0x99, 0, 0xaa, 0, 0x02 };
+
+/*
+ * A TCP/IPv6 segment with the 12 option bytes o: out = a6:lport -> b6:443
+ * (sent), else the reverse; vlan: in an 802.1Q tag (the IP header 4 bytes on).
+ */
+static void tcp6(bool out, bool vlan, __u16 lport, __u8 flags, const __u8 *o, size_t payload)
+{
+	__u8 *ip, *t;
+
+	f_init(&fr);
+	if (vlan) {
+		f_eth(&fr, ETH_8021Q);
+		f_vlan(&fr, 10, ETH_IPV6);
+	} else {
+		f_eth(&fr, ETH_IPV6);
+	}
+	ip = fr.b + fr.len;
+	f_ipv6(&fr, P_TCP);
+	memcpy(ip + 8, out ? a6 : b6, 16);
+	memcpy(ip + 24, out ? b6 : a6, 16);
+	t = fr.b + fr.len;
+	f_tcp(&fr, 8);
+	put16(t, out ? lport : 443);
+	put16(t + 2, out ? 443 : lport);
+	t[13] = flags;
+	memcpy(t + 20, o, 12);
+	f_payload(&fr, payload);
+	f_fin(&fr);
 }
 
 static void icmp(bool out, __u8 type, __u16 id, __u16 seq)
@@ -394,6 +434,78 @@ int main(void)
 		ts_seg(in_fd, false, 0x10, 9, 6001, 0, c3.lport);
 		check("ts_third_flow_after_free_sample", ts0 + 4, samples(hist, PS_RTT_SRC_TS));
 		check("ts_table_back_to_start", p0, ts_pending(tsm));
+
+		/*
+		 * Two flows of the same index: the second waits in the
+		 * neighbour slot, and its echo, once the first flow's slot is
+		 * free again, still finds it there.
+		 */
+		a.lport = 42000;
+		for (p = 42001; p; p++) {
+			b.lport = p;
+			if (ps_rtt_ts_index(&b) == ps_rtt_ts_index(&a))
+				break;
+		}
+		ts_seg(out_fd, true, 0x18, 7000, 0, 100, a.lport);
+		ts_seg(out_fd, true, 0x18, 7500, 0, 100, b.lport);
+		ts_seg(in_fd, false, 0x10, 9, 7000, 0, a.lport);
+		ts_seg(in_fd, false, 0x10, 9, 7500, 0, b.lport);
+		check("ts_neighbour_slot_sample", ts0 + 6, samples(hist, PS_RTT_SRC_TS));
+		check("ts_neighbour_slot_freed", p0, ts_pending(tsm));
+
+		/*
+		 * A slot pending for another flow is taken over after 1 s
+		 * (PS_RTT_TS_STALE_NS), not before: the jiffies stamp says
+		 * "younger" only while it is sure (ps_rtt_ts_older).
+		 */
+		for (p = 1024; p; p++) {
+			c3.lport = p;
+			if (p != a.lport && p != b.lport &&
+			    ps_rtt_ts_index(&c3) >> 1 == ps_rtt_ts_index(&a) >> 1)
+				break;
+		}
+		check("ts_stale_third_flow_found", 1, p != 0);
+		{
+			unsigned long long busy0 = ctr(ctrs, C(ts_busy));
+			unsigned long long rec1 = ctr(ctrs, C(ts_recorded));
+
+			ts_seg(out_fd, true, 0x18, 8000, 0, 100, a.lport);
+			ts_seg(out_fd, true, 0x18, 8500, 0, 100, b.lport);
+			ts_seg(out_fd, true, 0x18, 9000, 0, 100, c3.lport);
+			check("ts_stale_not_before_1s", busy0 + 1, ctr(ctrs, C(ts_busy)));
+			usleep(1100 * 1000);
+			ts_seg(out_fd, true, 0x18, 9001, 0, 100, c3.lport);
+			check("ts_stale_taken_after_1s", rec1 + 3, ctr(ctrs, C(ts_recorded)));
+			check("ts_stale_taken_not_busy", busy0 + 1, ctr(ctrs, C(ts_busy)));
+			ts_seg(in_fd, false, 0x10, 9, 9001, 0, c3.lport);
+			check("ts_stale_taker_sample", ts0 + 7, samples(hist, PS_RTT_SRC_TS));
+			/* One of a, b lost its slot; the other's echo still samples. */
+			ts_seg(in_fd, false, 0x10, 9, 8000, 0, a.lport);
+			ts_seg(in_fd, false, 0x10, 9, 8500, 0, b.lport);
+			check("ts_stale_survivor_sample", ts0 + 8, samples(hist, PS_RTT_SRC_TS));
+			check("ts_stale_table_back_to_start", p0, ts_pending(tsm));
+		}
+	}
+
+	/* IPv6, plain and in a VLAN: a TSval sent, its echo closes one sample. */
+	for (int v = 0; v < 2; v++) {
+		struct ps_rtt_flow k6 = { .lport = 40100 + v, .rport = 443, .family = 6, .proto = 6 };
+		unsigned long long s0 = samples(hist, PS_RTT_SRC_TS), p0 = ts_pending(tsm);
+
+		memcpy(k6.laddr, a6, 16);
+		memcpy(k6.raddr, b6, 16);
+		ts_opt(o, 500, 0);
+		tcp6(true, v, k6.lport, 0x18, o, 100);
+		run(out_fd);
+		check(v ? "ts_ipv6_vlan_pending" : "ts_ipv6_pending", p0 + 1, ts_pending(tsm));
+		ts_opt(o, 9, 500);
+		tcp6(false, v, k6.lport, 0x10, o, 0);
+		run(in_fd);
+		check(v ? "ts_ipv6_vlan_echo_sample" : "ts_ipv6_echo_sample", s0 + 1,
+		      samples(hist, PS_RTT_SRC_TS));
+		check(v ? "ts_ipv6_vlan_flow_count" : "ts_ipv6_flow_count", 1,
+		      bpf_map_lookup_elem(flows, &k6, &fv) ? 0 : fv.count);
+		check(v ? "ts_ipv6_vlan_slot_freed" : "ts_ipv6_slot_freed", p0, ts_pending(tsm));
 	}
 
 	goto out;
