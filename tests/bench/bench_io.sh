@@ -3,15 +3,25 @@
 #   A. 4 KiB O_DIRECT reads from a file on a loop device (every read is a
 #      block request): no tracing, pktscope biolatency, libbpf-tools'
 #      biolatency, pktscope filetop
-#   B. 512-byte reads of a cached file (syscalls only): no tracing, pktscope filetop
+#   B. 512-byte reads of a cached file (syscalls only): no tracing, pktscope
+#      filetop and fileslower, bpftrace doing filetop's counting on the same
+#      syscall tracepoints (tests/bench/bt/filetop.bt), and bpftrace with
+#      empty programs on those tracepoints: the floor that any tracer of
+#      these syscalls pays (the kernel's syscall-tracing path, taken by every
+#      syscall of every process once one syscall tracepoint is in use)
 # Figures: IOPS under each tracer vs untraced (1.00 = free), and the
 # tracers' own BPF time per IO, pktscope vs libbpf-tools; REPS rounds
-# (default 5) interleaved, medians.  About 2 minutes.
+# (default 5) interleaved, medians.  About 3 minutes.
 set -u
 cd "$(dirname "$0")/../.."
 BENCH_NAME=io; . tests/bench/lib.sh
 : "${PKTSCOPE:=${BUILD_DIR:-$PWD/build}/pktscope}"
 PEER=$(command -v biolatency || echo /usr/sbin/biolatency)
+BT=${BPFTRACE:-$(command -v bpftrace)}
+# filetop's 20 tracepoints (enter and exit of the ten read/write calls), empty.
+BT_EMPTY=$(for d in enter exit; do for c in read write readv writev pread64 pwrite64 \
+	preadv pwritev preadv2 pwritev2; do echo "tracepoint:syscalls:sys_${d}_$c"; done; done |
+	paste -sd,)" { }"
 NA=${NA:-10000}		# reads in workload A
 NB=${NB:-200000}	# reads in workload B
 
@@ -78,15 +88,22 @@ bpf_ns() {
 
 # measure WORKLOAD N READY_REGEX CMD...: "IOPS ns-per-call" under the tracer
 # (no CMD: untraced).  ns-per-call is the tracer's BPF time over N calls: it
-# does not move with the machine's load the way IOPS does.
+# does not move with the machine's load the way IOPS does.  The two come
+# from two runs of the workload under one start of the tracer: IOPS with
+# kernel.bpf_stats_enabled off, since the statistics cost every program run
+# two clock reads (about 200 ns per 512-byte read() under filetop here, as
+# much as filetop's own work), then the BPF time with it on.
 measure() {
 	local wl=$1 n=$2 re=$3 v ns; shift 3
 	if [ $# = 0 ]; then
 		echo "$($wl) 0"
 	elif start "$re" "$@"; then
-		ns=$(bpf_ns "$TPID")
 		v=$($wl)
+		sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+		ns=$(bpf_ns "$TPID")
+		$wl >/dev/null
 		ns=$(( $(bpf_ns "$TPID") - ns ))
+		sysctl -qw kernel.bpf_stats_enabled=0 2>/dev/null
 		stop
 		echo "$v $((ns / n))"
 	else
@@ -98,7 +115,7 @@ measure() {
 # with the others, and keeps its best IOPS and its lowest BPF time per call.
 ROUNDS=$BENCH_REPS
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+sysctl -qw kernel.bpf_stats_enabled=0 2>/dev/null
 restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$stats_was" 2>/dev/null; }
 trap 'restore_stats; cleanup' EXIT
 
@@ -136,8 +153,24 @@ for r in $(seq "$ROUNDS"); do
 	run b-none wl_b "$NB" x
 	run b-ft wl_b "$NB" tracing "$PKTSCOPE" filetop -C 60
 	run b-fs wl_b "$NB" tracing "$PKTSCOPE" fileslower 10
+	if [ -n "$BT" ]; then
+		run b-bt wl_b "$NB" attaching "$BT" tests/bench/bt/filetop.bt
+		run b-empty wl_b "$NB" attaching "$BT" -e "$BT_EMPTY"
+	fi
 done
 report io.filetop.cached "pktscope filetop, 512 B cached reads" b-ft b-none
 report io.fileslower.cached "pktscope fileslower 10, 512 B cached reads" b-fs b-none
+if [ -n "$BT" ]; then
+	bench_figure io.filetop.cached.floor "empty programs on filetop's 20 syscall tracepoints (bpftrace), 512 B cached reads: IOPS traced vs untraced (the floor of syscall tracing)" IOPS \
+		"empty programs" "$(col b-empty 1)" "no tracing" "$(col b-none 1)" "" higher
+	bench_figure io.filetop.cached.overfloor "512 B cached reads: IOPS under pktscope filetop vs under empty programs on the same tracepoints (what filetop's own work costs)" IOPS \
+		"pktscope filetop" "$(col b-ft 1)" "empty programs" "$(col b-empty 1)" ">= 0.95x" higher
+	bench_figure io.filetop.cached.bpftrace "512 B cached reads: IOPS under pktscope filetop vs under bpftrace doing its counting (tests/bench/bt/filetop.bt)" IOPS \
+		"pktscope filetop" "$(col b-ft 1)" "bpftrace filetop.bt" "$(col b-bt 1)" ">= 1x" higher
+	bench_figure io.filetop.cached.bpfns "filetop, 512 B cached reads: BPF run time per read (kernel.bpf_stats_enabled), pktscope vs bpftrace doing its counting" ns/IO \
+		"pktscope filetop" "$(col b-ft 2)" "bpftrace filetop.bt" "$(col b-bt 2)" "<= 1x" lower
+else
+	echo "   bpftrace: not installed (make deps installs it)"
+fi
 echo "   (BPF ns/IO: the tracer's own BPF run time per read, from kernel.bpf_stats_enabled;"
 echo "    for biolatency it also includes the block requests of other processes on $DISK)"
