@@ -368,7 +368,7 @@ block() {	# SETUP ROUND
 					op = d(pa0, pa1, 5); oB = d(pa0, pa1, 6)
 					ep = (ip == rp && op == tp && (xp == 0 || xp == rp))
 					eb = (iB == rB && oB == tB && (xp == 0 || xB == rB))
-					printf " [rx %d/%d B: xdp %d/%d tc_in %d/%d; tx %d/%d B: tc_out %d/%d; %.0f B/pkt%s%s]",
+					printf " [rx %.0f/%.0f B: xdp %.0f/%.0f tc_in %.0f/%.0f; tx %.0f/%.0f B: tc_out %.0f/%.0f; %.0f B/pkt%s%s]",
 						rp, rB, xp, xB, ip, iB, tp, tB, op, oB, rp ? rB / rp : 0,
 						ep ? "" : " pkts-differ", eb ? "" : " bytes-differ"
 				}')
