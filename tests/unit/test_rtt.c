@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <linux/bpf.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktscope.h"
@@ -473,7 +473,7 @@ int main(void)
 			ts_seg(out_fd, true, 0x18, 8500, 0, 100, b.lport);
 			ts_seg(out_fd, true, 0x18, 9000, 0, 100, c3.lport);
 			check("ts_stale_not_before_1s", busy0 + 1, ctr(ctrs, C(ts_busy)));
-			usleep(1100 * 1000);
+			nanosleep(&(struct timespec){ .tv_sec = 1, .tv_nsec = 100000000 }, NULL);
 			ts_seg(out_fd, true, 0x18, 9001, 0, 100, c3.lport);
 			check("ts_stale_taken_after_1s", rec1 + 3, ctr(ctrs, C(ts_recorded)));
 			check("ts_stale_taken_not_busy", busy0 + 1, ctr(ctrs, C(ts_busy)));
