@@ -585,8 +585,9 @@ static __always_inline __u64 ps_rtt_ts_age(__u64 t)
  * jiffies have passed: with HZ >= 100 (every HZ x86 and arm64 offer) that is
  * less than ns.  The verifier inlines bpf_jiffies64() into one load;
  * bpf_ktime_get_coarse_ns() is a call, and a sender asks this of every
- * segment it sends while its flow's TSval is pending.  Past that bound (or
- * for a stamp rewritten since t was read) the coarse clock decides.
+ * segment it sends while its flow's TSval is pending.  Past that bound the
+ * coarse clock decides.  A stamp rewritten since t was read says "younger",
+ * which the slot then is (and the compare-and-swap on t would fail anyway).
  */
 static __always_inline bool ps_rtt_ts_older(const struct ps_rtt_ts_slot *s, __u64 t, __u64 ns)
 {
