@@ -865,6 +865,31 @@ static __always_inline bool ps_rtt_wants(const struct ps_pkt *p)
 }
 
 /*
+ * Whether an ingress packet certainly has nothing to close: a TCP segment
+ * with timestamps in the layout Linux sends (NOP, NOP, timestamps first)
+ * whose flow has neither slot of its pair pending.  That is most of what a
+ * host receives, and the programs test it before they call the RTT function:
+ * no call, no option walk.  Anything else (other option layouts, segments
+ * without timestamps, ICMP) goes to ps_rtt_run, which decides the same way.
+ */
+static __always_inline bool ps_rtt_in_idle(const struct ps_pkt *p, void *data, void *data_end)
+{
+	struct tcphdr *tcp;
+	__u32 off = p->l4_off;
+	__u8 *o;
+
+	if (p->l4 != PS_L4_TCP || !off || off > PS_RTT_MAX_OFF)
+		return false;
+	tcp = data + off;
+	o = (__u8 *)(tcp + 1);
+	if (o + 12 > (__u8 *)data_end || tcp->doff < 8 ||
+	    *(__u32 *)o != bpf_htonl(0x0101080a))
+		return false;
+	return !ps_rtt_ts_maybe_in(p, data, data_end, bpf_ntohs(tcp->dest),
+				   bpf_ntohs(tcp->source));
+}
+
+/*
  * The RTT step for one parsed packet.  Each program wraps it in a global
  * function of its own context type (verified once, like the drop filter).
  */

@@ -145,7 +145,7 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 	if (ps_rtt_on && !drop && ps_rtt_wants(&p)) {
 		if (dir == PS_DIR_TC_OUT)
 			ps_rtt_tc(skb, &p, 0);
-		else if (!ps_rtt_xdp)
+		else if (!ps_rtt_xdp && !ps_rtt_in_idle(&p, data, data_end))
 			ps_rtt_tc(skb, &p, 1);
 	}
 	return verdict == PS_V_DROP ? TC_ACT_SHOT : ps_tc_pass;

@@ -72,7 +72,7 @@ int ps_xdp(struct xdp_md *ctx)
 	verdict = PS_V_PASS - (drop & 1);
 	ps_account(PS_DIR_XDP, &p, len, verdict);
 	/* A packet dropped here never reaches the stack: it answers nothing. */
-	if (ps_rtt_on && !drop && ps_rtt_wants(&p))
+	if (ps_rtt_on && !drop && ps_rtt_wants(&p) && !ps_rtt_in_idle(&p, data, data_end))
 		ps_rtt_xdp_in(ctx, &p);
 	/* enum ps_verdict is numbered like enum xdp_action. */
 	return verdict;

@@ -225,6 +225,22 @@ static void icmp(bool out, __u8 type, __u16 id, __u16 seq)
 
 static int verbose;
 
+/* Make obj use tc's RTT maps, as attach hands them from one object to the other. */
+static int share_rtt_maps(struct bpf_object *obj, const struct tc_stats_bpf *tc)
+{
+	static const char *const names[] = { "ps_rtt_out", "ps_rtt_ts", "ps_rtt_flows",
+					     "ps_rtt_hist", "ps_rtt_ctrs" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
+		struct bpf_map *src = bpf_object__find_map_by_name(tc->obj, names[i]);
+
+		if (!m || !src || bpf_map__reuse_fd(m, bpf_map__fd(src)))
+			return -1;
+	}
+	return 0;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
@@ -235,9 +251,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(void)
 {
-	struct tc_stats_bpf *tc = NULL, *off = NULL;
+	struct tc_stats_bpf *tc = NULL, *off = NULL, *tcin = NULL;
 	struct xdp_stats_bpf *xdp = NULL;
-	int out_fd, in_fd, ctrs, hist, outm, flows, tsm;
+	int out_fd, in_fd, tcin_fd, ctrs, hist, outm, flows, tsm;
 	__u8 o[16];
 	struct ps_rtt_flow key = { .laddr = { htonl(0x0a000001) }, .raddr = { htonl(0x0a000002) },
 				   .lport = 40000, .rport = 80, .family = 4, .proto = 6 };
@@ -250,22 +266,23 @@ int main(void)
 	tc = tc_stats_bpf__open();
 	xdp = xdp_stats_bpf__open();
 	off = tc_stats_bpf__open();
-	if (!tc || !xdp || !off)
+	tcin = tc_stats_bpf__open();
+	if (!tc || !xdp || !off || !tcin)
 		goto load_err;
 	tc->rodata->ps_rtt_on = 1;
 	tc->rodata->ps_rtt_xdp = 1;
 	xdp->rodata->ps_rtt_on = 1;
+	/* TC ingress closing the samples itself, as attach --no-xdp --rtt loads it. */
+	tcin->rodata->ps_rtt_on = 1;
+	tcin->rodata->ps_rtt_xdp = 0;
 	if (tc_stats_bpf__load(tc) || tc_stats_bpf__load(off))
 		goto load_err;
-	if (bpf_map__reuse_fd(xdp->maps.ps_rtt_out, bpf_map__fd(tc->maps.ps_rtt_out)) ||
-	    bpf_map__reuse_fd(xdp->maps.ps_rtt_ts, bpf_map__fd(tc->maps.ps_rtt_ts)) ||
-	    bpf_map__reuse_fd(xdp->maps.ps_rtt_flows, bpf_map__fd(tc->maps.ps_rtt_flows)) ||
-	    bpf_map__reuse_fd(xdp->maps.ps_rtt_hist, bpf_map__fd(tc->maps.ps_rtt_hist)) ||
-	    bpf_map__reuse_fd(xdp->maps.ps_rtt_ctrs, bpf_map__fd(tc->maps.ps_rtt_ctrs)) ||
-	    xdp_stats_bpf__load(xdp))
+	if (share_rtt_maps(xdp->obj, tc) || xdp_stats_bpf__load(xdp) ||
+	    share_rtt_maps(tcin->obj, tc) || tc_stats_bpf__load(tcin))
 		goto load_err;
 	out_fd = bpf_program__fd(tc->progs.ps_tc_out);
 	in_fd = bpf_program__fd(xdp->progs.ps_xdp);
+	tcin_fd = bpf_program__fd(tcin->progs.ps_tc_in);
 	ctrs = bpf_map__fd(tc->maps.ps_rtt_ctrs);
 	hist = bpf_map__fd(tc->maps.ps_rtt_hist);
 	outm = bpf_map__fd(tc->maps.ps_rtt_out);
@@ -487,25 +504,49 @@ int main(void)
 		}
 	}
 
-	/* IPv6, plain and in a VLAN: a TSval sent, its echo closes one sample. */
-	for (int v = 0; v < 2; v++) {
+	/*
+	 * IPv6, plain and in a VLAN, answered at XDP and at TC ingress: a
+	 * TSval sent; an echo of an older one closes nothing and leaves it
+	 * pending; its own echo closes one sample.
+	 */
+	for (int v = 0; v < 4; v++) {
 		struct ps_rtt_flow k6 = { .lport = 40100 + v, .rport = 443, .family = 6, .proto = 6 };
 		unsigned long long s0 = samples(hist, PS_RTT_SRC_TS), p0 = ts_pending(tsm);
+		int ans = v & 2 ? tcin_fd : in_fd;
+		char n[5][64];
 
+		for (int i = 0; i < 5; i++)
+			snprintf(n[i], sizeof(n[i]), "ts_ipv6%s%s_%s", v & 1 ? "_vlan" : "",
+				 v & 2 ? "_tc_in" : "",
+				 (const char *[]){ "pending", "older_echo_keeps", "echo_sample",
+						   "flow_count", "slot_freed" }[i]);
 		memcpy(k6.laddr, a6, 16);
 		memcpy(k6.raddr, b6, 16);
 		ts_opt(o, 500, 0);
-		tcp6(true, v, k6.lport, 0x18, o, 100);
+		tcp6(true, v & 1, k6.lport, 0x18, o, 100);
 		run(out_fd);
-		check(v ? "ts_ipv6_vlan_pending" : "ts_ipv6_pending", p0 + 1, ts_pending(tsm));
+		check(n[0], p0 + 1, ts_pending(tsm));
+		ts_opt(o, 9, 499);
+		tcp6(false, v & 1, k6.lport, 0x10, o, 0);
+		run(ans);
+		check(n[1], p0 + 1, ts_pending(tsm) + samples(hist, PS_RTT_SRC_TS) - s0);
 		ts_opt(o, 9, 500);
-		tcp6(false, v, k6.lport, 0x10, o, 0);
-		run(in_fd);
-		check(v ? "ts_ipv6_vlan_echo_sample" : "ts_ipv6_echo_sample", s0 + 1,
-		      samples(hist, PS_RTT_SRC_TS));
-		check(v ? "ts_ipv6_vlan_flow_count" : "ts_ipv6_flow_count", 1,
-		      bpf_map_lookup_elem(flows, &k6, &fv) ? 0 : fv.count);
-		check(v ? "ts_ipv6_vlan_slot_freed" : "ts_ipv6_slot_freed", p0, ts_pending(tsm));
+		tcp6(false, v & 1, k6.lport, 0x10, o, 0);
+		run(ans);
+		check(n[2], s0 + 1, samples(hist, PS_RTT_SRC_TS));
+		check(n[3], 1, bpf_map_lookup_elem(flows, &k6, &fv) ? 0 : fv.count);
+		check(n[4], p0, ts_pending(tsm));
+	}
+
+	/* IPv4 at TC ingress: the echo of a pending TSval closes one sample. */
+	{
+		unsigned long long s0 = samples(hist, PS_RTT_SRC_TS), p0 = ts_pending(tsm);
+
+		ts_seg(out_fd, true, 0x18, 12000, 0, 100, 43000);
+		check("ts_tc_in_pending", p0 + 1, ts_pending(tsm));
+		ts_seg(tcin_fd, false, 0x10, 9, 12000, 0, 43000);
+		check("ts_tc_in_echo_sample", s0 + 1, samples(hist, PS_RTT_SRC_TS));
+		check("ts_tc_in_slot_freed", p0, ts_pending(tsm));
 	}
 
 	goto out;
@@ -516,5 +557,6 @@ out:
 	xdp_stats_bpf__destroy(xdp);
 	tc_stats_bpf__destroy(tc);
 	tc_stats_bpf__destroy(off);
+	tc_stats_bpf__destroy(tcin);
 	return fails ? 1 : 0;
 }
