@@ -318,6 +318,19 @@ static __always_inline int ps_rtt_key(struct ps_rtt_flow *f, const struct ps_pkt
 }
 
 /*
+ * Whether the options of the TCP header at tcp start as Linux and most
+ * stacks send them (RFC 7323 appendix A): NOP, NOP, timestamps; one load
+ * and compare.
+ */
+static __always_inline bool ps_rtt_ts_usual(struct tcphdr *tcp, void *data_end)
+{
+	__u8 *o = (__u8 *)(tcp + 1);
+
+	return tcp->doff >= 8 && o + 12 <= (__u8 *)data_end &&
+	       *(__u32 *)o == bpf_htonl(0x0101080a);
+}
+
+/*
  * TSval and TSecr of the TCP header at tcp (doff already checked by the
  * parser).  Options are walked kind by kind, at most PS_RTT_OPT_MAX of them;
  * each read is bounds-checked against the packet.  Returns 0 when found.
@@ -329,12 +342,8 @@ static __always_inline int ps_rtt_tcp_ts(struct tcphdr *tcp, void *data_end, __u
 	__u8 *o = (__u8 *)(tcp + 1);
 	int i;
 
-	/*
-	 * The layout Linux and most stacks send (RFC 7323 appendix A): NOP, NOP,
-	 * timestamps, first in the options: one load and compare, no walk.
-	 */
-	if (hlen >= 32 && o + 12 <= (__u8 *)data_end &&
-	    *(__u32 *)o == bpf_htonl(0x0101080a)) {
+	/* The usual layout: no walk. */
+	if (ps_rtt_ts_usual(tcp, data_end)) {
 		*tsval = bpf_ntohl(*(__be32 *)(o + 4));
 		*tsecr = bpf_ntohl(*(__be32 *)(o + 8));
 		return 0;
@@ -876,14 +885,11 @@ static __always_inline bool ps_rtt_in_idle(const struct ps_pkt *p, void *data, v
 {
 	struct tcphdr *tcp;
 	__u32 off = p->l4_off;
-	__u8 *o;
 
 	if (p->l4 != PS_L4_TCP || !off || off > PS_RTT_MAX_OFF)
 		return false;
 	tcp = data + off;
-	o = (__u8 *)(tcp + 1);
-	if (o + 12 > (__u8 *)data_end || tcp->doff < 8 ||
-	    *(__u32 *)o != bpf_htonl(0x0101080a))
+	if ((void *)(tcp + 1) > data_end || !ps_rtt_ts_usual(tcp, data_end))
 		return false;
 	return !ps_rtt_ts_maybe_in(p, data, data_end, bpf_ntohs(tcp->dest),
 				   bpf_ntohs(tcp->source));
