@@ -4,8 +4,8 @@
 # UDP with 64-byte datagrams sent as fast as iperf3 can (-b 0; received
 # datagrams per second).
 #
-# Setups (THR_SETUPS picks them; default: bare full full-generic bpftrace
-# ltools full-native xdp-pass):
+# Setups (THR_SETUPS picks them; default: bare full tcx-empty full-clsact
+# tc-empty full-generic bpftrace ltools full-native xdp-pass):
 #   bare      nothing attached
 #   full      pktscope's whole network set on both ends: attach veth0 in
 #             XDP mode $FULL_MODE + TC, --tcp (persistent TCP probes),
@@ -36,11 +36,18 @@
 # For finding where the cost is (bench_throughput_modes.sh and
 # bench_throughput_parts.sh run these):
 #   xdp-pass  an XDP program that only returns XDP_PASS, native, both ends
-#   tc-empty  TC ingress+egress programs that only return TC_ACT_OK, both ends
+#   tc-empty  TC ingress+egress programs that only return TC_ACT_OK, both ends,
+#             as classic tc filters (clsact qdisc)
+#   tcx-empty the same as TCX links (tests/unit/tcx_hold.c), the way
+#             pktscope attaches by default: the floor under c-tc and full
 #   c-native  pktscope counters only: XDP native + TC
 #   c-generic pktscope counters only: XDP generic (skb mode) + TC
 #   c-tc      pktscope counters only: --no-xdp (TC ingress + egress, the
 #             default way: TCX links on this kernel)
+#   c-tc-chain  c-tc between two empty TCX programs that answer TCX_NEXT
+#             (one before pktscope's on each hook, one after): for
+#             THR_PROGNS, pktscope's programs and empty ones run on the same
+#             packets at the same moments
 #   c-tcx     the same with --tcx
 #   c-clsact  the same as classic tc filters (--no-xdp --clsact)
 #   tcp       counters + --tcp                 (XDP mode: $PART_MODE)
@@ -82,12 +89,15 @@
 #   tx_packets/tx_bytes), as evidence that the run was counted, and counted
 #   as `ip -s link` counts: per packet the stack handles (a GSO super-packet
 #   is one packet).
-# - The informative setups (THR_INFO, default full-generic full-native
-#   xdp-pass when THR_SETUPS is not given) run in the first THR_INFO_ROUNDS
-#   (3) rounds only; the receiver's and sender's counters are compared in
-#   the first THR_EVIDENCE_ROUNDS (2) rounds.
-# Runtime with the defaults: 7 rounds (3 with 6 setups + bare, 4 with 3 +
-# bare) of 3 runs per block, about 8 minutes on the shared 2-CPU machine.
+# - The informative setups (THR_INFO, default tc-empty full-generic
+#   full-native xdp-pass when THR_SETUPS is not given) run in the first
+#   THR_INFO_ROUNDS (3) rounds only; the receiver's and sender's counters
+#   are compared in the first THR_EVIDENCE_ROUNDS (2) rounds.
+# - tcx-empty and tc-empty are the floors: what the TC hooks cost with
+#   programs that do nothing.  Figures "-overfloor" put each pktscope setup
+#   next to the floor of its hooks (floor_of below): its own cost.
+# Runtime with the defaults: 7 rounds (3 with 9 setups + bare, 4 with 5 +
+# bare) of 3 runs per block, about 10 minutes on the shared 2-CPU machine.
 #
 #   REPS=7 SECS=1 THR_SETUPS="bare full bpftrace ltools" tests/bench/bench_throughput.sh
 set -u
@@ -103,13 +113,14 @@ FULL_MODE=${FULL_MODE:-none}
 PART_MODE=${PART_MODE:-native}
 CPU_C=${THR_CPU_CLIENT:-0} CPU_S=${THR_CPU_SERVER:-1}
 [ "$(nproc)" -ge 2 ] || CPU_S=$CPU_C
-read -r -a SETUPS <<<"${THR_SETUPS:-bare full full-clsact full-generic bpftrace ltools full-native xdp-pass}"
+read -r -a SETUPS <<<"${THR_SETUPS:-bare full tcx-empty full-clsact tc-empty full-generic bpftrace ltools full-native xdp-pass}"
 read -r -a WORKLOADS <<<"${THR_WORKLOADS:-tcp1 tcp4 udp64}"
 BT=${BPFTRACE:-bpftrace}
 TMP=$(mktemp -d /tmp/pktscope-bench-thr.XXXXXX)
 TAG=bt$(( $$ % 100000 ))
 two_hosts_vars "$TAG"
 PKTSCOPE_ALT=${PKTSCOPE_ALT:-$PKTSCOPE}
+TCX_HOLD=$(dirname "$PKTSCOPE")/tests/tcx_hold
 SRV="" BG=() CUR=bare PS=$PKTSCOPE
 
 # Empty programs: the cost of the hooks themselves.
@@ -128,6 +139,13 @@ SEC("tc")
 int tc_ok(struct __sk_buff *skb)
 {
 	return 0;	/* TC_ACT_OK */
+}
+
+/* For a TCX chain: TC_ACT_UNSPEC, TCX_NEXT, so the programs after it run. */
+SEC("tc")
+int tc_next(struct __sk_buff *skb)
+{
+	return -1;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -182,9 +200,22 @@ ps_stream() {	# NS
 }
 
 # A setup NAME+alt is NAME done by $PKTSCOPE_ALT (another build, for
-# before/after comparisons of a change).
-ps_bin() { case $1 in *+alt) PS=$PKTSCOPE_ALT ;; *) PS=$PKTSCOPE ;; esac; }
+# before/after comparisons of a change); NAME+alt1 .. NAME+alt9 the same
+# with $PKTSCOPE_ALT1 .. $PKTSCOPE_ALT9.
+ps_bin() {
+	case $1 in
+	*+alt) PS=$PKTSCOPE_ALT ;;
+	*+alt[0-9]) local v=PKTSCOPE_ALT${1##*+alt}; PS=${!v:?$1 needs $v} ;;
+	*) PS=$PKTSCOPE ;;
+	esac
+}
 tcp_persist() { "$PS" --netns "$1" tcp-persist attach >/dev/null; }
+# tcx_hold PROG TAG NS: the empty program PROG as TCX links on both hooks
+# of NS's veth0 (appended: after those already there), until bg_stop.
+tcx_hold() {
+	local out=$TMP/tcx-$3-$1-$2.out
+	bg_start attached "$out" sh -c "exec ip netns exec $3 $TCX_HOLD $TMP/empty.bpf.o $1 veth0 >$out 2>&1"
+}
 tcpretrans_stream() {	# NS
 	bg_start Tracing "$TMP/tcpretrans-$1.err" \
 		sh -c "exec $PS --netns $1 tcpretrans >/dev/null 2>$TMP/tcpretrans-$1.err"
@@ -193,8 +224,10 @@ tcpretrans_stream() {	# NS
 setup() {	# NAME: undo the current setup, install NAME
 	bg_stop
 	ps_bin "$CUR"
-	case ${CUR%+alt} in
+	case ${CUR%+alt*} in
 	bare|bpftrace|ltools) ;;
+	tcx-empty) rm -f "$TMP"/tcx-*.out ;;	# tcx_hold: stopped by bg_stop
+	c-tc-chain) rm -f "$TMP"/tcx-*.out; both ps_detach ;;
 	xdp-pass) ip -n "$NS_A" link set dev veth0 xdpdrv off
 		  ip -n "$NS_B" link set dev veth0 xdpdrv off ;;
 	tc-empty) tc -n "$NS_A" qdisc del dev veth0 clsact
@@ -205,7 +238,7 @@ setup() {	# NAME: undo the current setup, install NAME
 	esac
 	CUR=$1
 	ps_bin "$1"
-	local b=${1%+alt}
+	local b=${1%+alt*}
 	case $b in
 	bare) ;;
 	full) both ps_set drops "$FULL_MODE" && both ps_stream ;;
@@ -225,6 +258,10 @@ setup() {	# NAME: undo the current setup, install NAME
 		for ns in "$NS_A" "$NS_B"; do
 			ip -n "$ns" link set dev veth0 xdpdrv obj "$TMP/empty.bpf.o" sec xdp.frags || return 1
 		done ;;
+	tcx-empty)
+		both tcx_hold tc_ok 0 ;;
+	c-tc-chain)
+		both tcx_hold tc_next 1 && both ps_set counters none && both tcx_hold tc_next 2 ;;
 	tc-empty)
 		local ns d
 		for ns in "$NS_A" "$NS_B"; do
@@ -323,7 +360,7 @@ ps_counts() {
 		jq -r '.dirs | [.xdp.packets // 0, .xdp.bytes // 0, .tc_ingress.packets // 0,
 			.tc_ingress.bytes // 0, .tc_egress.packets // 0, .tc_egress.bytes // 0] | @tsv'
 }
-is_ps() { case ${1%+alt} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcp-*) return 1 ;; esac; }
+is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*) return 1 ;; esac; }
 # Per setup: runs compared, runs where packets were equal (rx: xdp and
 # tc_ingress vs rx_packets; tx: tc_egress vs tx_packets), where bytes were.
 declare -A EVN EVP EVB
@@ -387,7 +424,7 @@ block() {	# SETUP ROUND
 # effect is large (native XDP halves TCP on a veth), 3 rounds show it, and
 # the time goes to the rounds of the figures with targets.
 if [ -n "${THR_SETUPS:-}" ]; then INFO=${THR_INFO:-}
-else INFO=${THR_INFO-full-generic full-native xdp-pass}; fi
+else INFO=${THR_INFO-tc-empty full-generic full-native xdp-pass}; fi
 INFO_ROUNDS=${THR_INFO_ROUNDS:-3}
 XS=()
 for k in "${SETUPS[@]}"; do [ "$k" = bare ] || XS+=("$k"); done
@@ -432,6 +469,16 @@ pairs() {	# K W
 	done
 }
 
+# The empty-program setup with the same hooks as setup K, if there is one
+# (TC only: XDP adds hooks of its own).
+floor_of() {
+	case ${1%+alt*} in
+	full|full-tc|full-tcx|c-tc|c-tcx) echo tcx-empty ;;
+	full-clsact|c-clsact) echo tc-empty ;;
+	tcp|rtt|drops|stream) [ "$PART_MODE" = none ] && echo tcx-empty ;;
+	esac
+}
+
 for w in "${WORKLOADS[@]}"; do
 	case $w in
 	tcp1) what="iperf3 TCP, 1 stream"; unit="bit/s"; cunit="CPU s/GB" ;;
@@ -445,7 +492,7 @@ for w in "${WORKLOADS[@]}"; do
 		pairs "$k" "$w"
 		QS[$k]=$Q CQS[$k]=$CQ
 		tgt="" ctgt="" note=""
-		case ${k%+alt} in
+		case ${k%+alt*} in
 		full-native) note=" (native XDP: the veth turns off GSO/TSO on its peer)" ;;
 		xdp-pass) note=" (empty native XDP program: the veth's GSO effect alone)" ;;
 		full*|c-*|tcp|rtt|drops|stream) tgt=">= 0.97" ctgt="<= 1.031" ;;
@@ -467,6 +514,18 @@ for w in "${WORKLOADS[@]}"; do
 				"x bare CPU" full "${CQS[full]}" "$k" "${CQS[$k]}" "<= 1 (costs less)" lower
 		done
 	fi
+	# Each setup over the floor under it: empty programs at the same hooks,
+	# attached the same way (each as a ratio to its own adjacent bare runs).
+	# What the hooks cost by themselves is the kernel's; the rest is
+	# pktscope's own work.
+	for k in "${XS[@]}"; do
+		f=$(floor_of "$k")
+		[ -n "$f" ] && [ -n "${QS[$f]:-}" ] || continue
+		bench_figure "$w-$k-overfloor" "$what over veth: $k / $f (empty programs at the same hooks, attached the same way), each as a ratio to its adjacent bare runs: pktscope's own cost" \
+			"x bare" "$k" "${QS[$k]}" "$f" "${QS[$f]}" ">= 0.97" higher
+		bench_figure "$w-$k-overfloor-cpu" "$cwhat over veth: $k / $f (empty programs at the same hooks, attached the same way), each as a ratio to its adjacent bare runs: pktscope's own cost" \
+			"x bare CPU" "$k" "${CQS[$k]}" "$f" "${CQS[$f]}" "<= 1.031" lower
+	done
 	# The same set with the TC programs as TCX links, next to clsact filters.
 	if [ -n "${QS[full]:-}" ] && [ -n "${QS[full-clsact]:-}" ]; then
 		bench_figure "$w-full-vs-clsact" "$what over veth: pktscope full set as attached by default (TCX links) / with --clsact (classic tc filters), each as a ratio to its adjacent bare runs" \
@@ -492,7 +551,10 @@ my_progs() {
 			tc -n "$ns" -j filter show dev veth0 "$d" 2>/dev/null | jq '.[].options.prog.id // empty'
 		done
 	done
-	# TCX links are not tc filters: their programs as pktscope recorded them.
+	# TCX links are not tc filters: their programs as tcx_hold printed them
+	# (tcx-empty) or as pktscope recorded them.
+	case ${CUR%+alt*} in tcx-empty|c-tc-chain)
+		cat "$TMP"/tcx-*.out | sed -n 's/.*program id \([0-9]*\).*/\1/p' ;; esac
 	"$PS" status -j 2>/dev/null | jq --arg a "$NS_A" --arg b "$NS_B" '.attachments[] |
 		select((.netns == $a or .netns == $b) and .tc_mode == "tcx") |
 		.tc_ingress_prog_id, .tc_egress_prog_id'
@@ -541,6 +603,13 @@ if [ -n "${THR_PROGNS:-}" ]; then
 	nsvals() { awk -v k="$1" -v w="$2" -v p="$3" '$1 == k && $2 == w && $3 == p { print $4 }' "$TMP/progns"; }
 	while read -r k w p; do
 		case $p in ps_tc_in|ps_tc_out) bk=tc-empty bp=tc_ok ;; ps_xdp) bk=xdp-pass bp=xdp_pass ;; *) continue ;; esac
+		# c-tc-chain: the empty programs before and after pktscope's on
+		# the same hooks, in the same runs (the same packets).
+		[ "${k%+alt*}" = c-tc-chain ] && bk=$k bp=tc_next
+		# TC programs next to empty ones attached the same way (TCX links
+		# or classic filters), when that floor was measured.
+		case $bk:${k%+alt*} in tc-empty:*clsact) ;; tc-empty:*)
+			[ -n "$(nsvals tcx-empty "$w" tc_ok)" ] && bk=tcx-empty ;; esac
 		bv=$(nsvals "$bk" "$w" "$bp")
 		[ -n "$bv" ] || continue
 		bench_figure "progns-$k-$w-$p" "ns per run of $p ($k, $w) vs an empty program at that hook (bpf_stats)" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Which XDP mode to use on a veth: iperf3 TCP (1 stream) bare, with an empty
-# native XDP program (xdp-pass), empty TC programs (tc-empty), and pktscope's
+# native XDP program (xdp-pass), empty TC programs (tc-empty as clsact
+# filters, tcx-empty as TCX links), and pktscope's
 # counters with XDP native, XDP generic (skb mode) and without XDP (TC only,
 # as TCX links, the default, and as clsact filters),
 # throughput and CPU per GB, each run paired with the bare runs next to it
@@ -12,7 +13,7 @@
 # plus the bpf_stats runs).
 cd "$(dirname "$0")/../.." || exit 1
 export THR_NAME=throughput_modes
-export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty c-native c-generic c-tc c-clsact"}
+export THR_SETUPS=${THR_SETUPS:-"bare xdp-pass tc-empty tcx-empty c-native c-generic c-tc c-clsact"}
 export THR_WORKLOADS=${THR_WORKLOADS:-"tcp1"}
-export THR_PROGNS=${THR_PROGNS-"tc-empty c-tc c-clsact xdp-pass c-native c-generic"}
+export THR_PROGNS=${THR_PROGNS-"tc-empty tcx-empty c-tc c-tc-chain c-clsact xdp-pass c-native c-generic"}
 exec bash tests/bench/bench_throughput.sh
