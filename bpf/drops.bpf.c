@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Where packets are lost: skb:kfree_skb (with the kernel's drop reason),
+ * Where packets are lost: skb:kfree_skb (with the kernel's drop reason, as a
+ * raw tracepoint),
  * xdp:xdp_exception and xdp:xdp_redirect_err, counted per interface, reason
  * and protocol, for the network namespace pktscope watches.  Loaded for as
  * long as `pktscope drops` runs, or pinned (`drops --persist attach`) with
@@ -85,29 +86,24 @@ static __always_inline struct ps_drop_misc *misc(void)
 	return bpf_map_lookup_elem(&drop_misc, &k);
 }
 
-/* Is a drop on dev (or, without a device, of sk) ours to count? */
-static __always_inline bool watched(const struct net_device *dev, const struct sock *sk)
+/*
+ * Is a drop in the network namespace inum ours to count?  have: there was a
+ * device or a socket to take the namespace from.
+ */
+static __always_inline bool watched(bool have, __u32 inum)
 {
 	struct ps_drop_misc *m;
-	__u32 inum;
 
-	if (dev)
-		inum = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	else if (sk)
-		inum = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	else {
-		m = misc();
-		if (m)
-			m->no_netns++;
-		return false;
-	}
-	if (inum != target_netns) {
-		m = misc();
-		if (m)
+	if (have && inum == target_netns)
+		return true;
+	m = misc();
+	if (m) {
+		if (have)
 			m->other_netns++;
-		return false;
+		else
+			m->no_netns++;
 	}
-	return true;
+	return false;
 }
 
 static __always_inline void count(const struct ps_drop_key *k, __u64 len,
@@ -161,93 +157,131 @@ static __always_inline bool event_allowed(void)
 	return false;
 }
 
-/* The IP header of an skb, when its network header is set and plausible. */
-static __always_inline void skb_flow(struct sk_buff *skb, __u16 l3proto, __u8 *l4proto,
-				     struct ps_drop_event *e)
-{
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u8 b0 = 0, proto = 0;
-	__be16 ports[2];
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-	if (nh == (__u16)~0u || !head)
-		return;
-	if (bpf_probe_read_kernel(&b0, 1, head + nh))
-		return;
-	if (l3proto == PS_ETH_P_IP && (b0 >> 4) == 4) {
+/*
+ * The kfree_skb program reads the skb, its device and socket and the IP
+ * header with plain loads through typed pointers (bpf_rdonly_cast: the
+ * verifier turns each into one load that cannot fault), not a
+ * bpf_probe_read_kernel() call per field: a drop took about a dozen such
+ * calls.  Addresses and ports, for events only, are still copied with
+ * bpf_probe_read_kernel() (rate-limited, and whole headers at a time).
+ */
+static __always_inline void skb_addrs(__u64 at, __u16 l3proto, __u64 th_at,
+				      struct ps_drop_event *e)
+{
+	__be16 ports[2];
+	__u8 proto;
+
+	if (l3proto == PS_ETH_P_IP) {
 		struct iphdr ip;
 
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), (void *)at))
 			return;
+		__builtin_memcpy(e->saddr, &ip.saddr, 4);
+		__builtin_memcpy(e->daddr, &ip.daddr, 4);
 		proto = ip.protocol;
-		if (e) {
-			__builtin_memcpy(e->saddr, &ip.saddr, 4);
-			__builtin_memcpy(e->daddr, &ip.daddr, 4);
-		}
-	} else if (l3proto == PS_ETH_P_IPV6 && (b0 >> 4) == 6) {
+	} else {
 		struct ipv6hdr ip6;
 
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), (void *)at))
 			return;
+		__builtin_memcpy(e->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(e->daddr, &ip6.daddr, 16);
 		proto = ip6.nexthdr;
-		if (e) {
-			__builtin_memcpy(e->saddr, &ip6.saddr, 16);
-			__builtin_memcpy(e->daddr, &ip6.daddr, 16);
-		}
-	} else {
-		return;
 	}
-	*l4proto = proto;
-	if (!e)
-		return;
 	e->has_addr = 1;
 	/* Ports only once the transport header was set past the IP header. */
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && th != (__u16)~0u && th > nh &&
-	    !bpf_probe_read_kernel(ports, sizeof(ports), head + th)) {
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && th_at &&
+	    !bpf_probe_read_kernel(ports, sizeof(ports), (void *)th_at)) {
 		e->sport = bpf_ntohs(ports[0]);
 		e->dport = bpf_ntohs(ports[1]);
 		e->has_ports = 1;
 	}
 }
 
-SEC("tracepoint/skb/kfree_skb")
-int ps_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+/*
+ * The L4 protocol from the IP header of skb, when its network header is set
+ * and holds IPv4 or IPv6 as l3proto says; 0 otherwise.  With e, the
+ * addresses and ports too.
+ */
+static __always_inline __u8 skb_l4(const struct sk_buff *skb, __u16 l3proto,
+				   struct ps_drop_event *e)
 {
-	struct sk_buff *skb = ctx->skbaddr;
+	__u64 head = (__u64)skb->head;
+	__u16 nh = skb->network_header, th = skb->transport_header;
+	__u8 proto;
+
+	if (nh == (__u16)~0u || !head)
+		return 0;
+	if (l3proto == PS_ETH_P_IP) {
+		struct iphdr *ip = bpf_rdonly_cast((void *)(head + nh),
+						   bpf_core_type_id_kernel(struct iphdr));
+
+		if (BPF_CORE_READ_BITFIELD(ip, version) != 4)
+			return 0;
+		proto = ip->protocol;
+	} else if (l3proto == PS_ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = bpf_rdonly_cast((void *)(head + nh),
+						      bpf_core_type_id_kernel(struct ipv6hdr));
+
+		if (BPF_CORE_READ_BITFIELD(ip6, version) != 6)
+			return 0;
+		proto = ip6->nexthdr;
+	} else {
+		return 0;
+	}
+	if (e)
+		skb_addrs(head + nh, l3proto, th != (__u16)~0u && th > nh ? head + th : 0, e);
+	return proto;
+}
+
+/*
+ * A raw tracepoint: the arguments as the kernel passes them, without the
+ * record a classic tracepoint fills in a perf buffer before the program
+ * runs.  reason is enum skb_drop_reason (Linux 5.17+).
+ */
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(ps_kfree_skb, struct sk_buff *skb_arg, void *location, __u32 reason)
+{
+	struct sk_buff *skb;
 	struct ps_drop_key k = {};
 	struct ps_drop_event *e = NULL;
 	struct net_device *dev;
 	struct sock *sk;
-	__u32 reason = ctx->reason;
-	__u32 len;
+	__u32 len, inum = 0;
 
 	/* 0 and 1 (not dropped, consumed) are not drops. */
 	if (reason <= 1)
 		return 0;
-	dev = BPF_CORE_READ(skb, dev);
-	sk = BPF_CORE_READ(skb, sk);
-	if (!watched(dev, sk))
+	skb = bpf_rdonly_cast(skb_arg, bpf_core_type_id_kernel(struct sk_buff));
+	dev = skb->dev;
+	sk = skb->sk;
+	if (dev)
+		inum = dev->nd_net.net->ns.inum;
+	else if (sk)
+		inum = sk->__sk_common.skc_net.net->ns.inum;
+	if (!watched(dev || sk, inum))
 		return 0;
-	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	k.ifindex = dev ? dev->ifindex : 0;
 	if (target_ifindex && k.ifindex != target_ifindex)
 		return 0;
 	k.reason = reason;
-	k.l3proto = ctx->protocol;
+	k.l3proto = bpf_ntohs(skb->protocol);
 	k.kind = PS_DK_SKB;
-	len = BPF_CORE_READ(skb, len);
+	len = skb->len;
 
 	if (want_events && event_allowed()) {
 		e = bpf_ringbuf_reserve(&drop_events, sizeof(*e), 0);
 		if (e)
 			__builtin_memset(e, 0, sizeof(*e));
 	}
-	skb_flow(skb, k.l3proto, &k.l4proto, e);
+	k.l4proto = skb_l4(skb, k.l3proto, e);
 	count(&k, len, dev);
 
 	if (want_locations) {
 		struct ps_drop_loc_key lk = {
-			.location = (__u64)ctx->location,
+			.location = (__u64)location,
 			.reason = reason,
 		};
 		__u64 one = 1, *v;
@@ -263,7 +297,7 @@ int ps_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	}
 	if (e) {
 		e->ts_ns = bpf_ktime_get_ns();
-		e->location = (__u64)ctx->location;
+		e->location = (__u64)location;
 		e->ifindex = k.ifindex;
 		e->reason = reason;
 		e->l3proto = k.l3proto;
@@ -281,7 +315,7 @@ static __always_inline void xdp_drop(const struct net_device *dev, const struct 
 	struct ps_drop_key k = {};
 	struct ps_drop_event *e;
 
-	if (!watched(dev, NULL))
+	if (!watched(true, BPF_CORE_READ(dev, nd_net.net, ns.inum)))
 		return;
 	k.ifindex = BPF_CORE_READ(dev, ifindex);
 	if (target_ifindex && k.ifindex != target_ifindex)
