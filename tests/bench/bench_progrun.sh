@@ -6,8 +6,10 @@
 # counters only, +RTT (attach --rtt), +one drop rule that does not match,
 # everything on (RTT + the rule), and everything on with the rule tried on
 # every frame (the port prefilter's bits cleared, as for a packet whose port
-# shares the rule's bit).  Each round runs the empty program and the
-# five sets back to back (order rotated every round), pinned to one CPU;
+# shares the rule's bit); and the cheapest accounting, packets and bytes in
+# a per-CPU array without parsing (count).  Each round runs the empty
+# program, the five sets and count back to back (order rotated every
+# round), pinned to one CPU;
 # figures are medians of the rounds with the per-round ratio's min..max.
 # Target: <= 2x of the empty program with everything on.  About 30 s.
 set -u
@@ -43,5 +45,11 @@ for f in udp4_64 tcp6_1500 qinq_udp4_64 frag4_64; do
 			bench_figure "$h.$f.$s" "${h^^} per-packet cost, ${what[$f]}, ${set[$s]}" ns/pkt \
 				"pktscope $s" "$(vals "$f" "$h" "$s")" "empty $h" "$base" "$t" lower
 		done
+		# The cheapest accounting (packets and bytes, no parsing) next to
+		# the empty program, and pktscope's full set next to it.
+		bench_figure "$h.$f.count" "${h^^} per-packet cost, ${what[$f]}, count only (packets and bytes in a per-CPU array, no parsing)" ns/pkt \
+			"count $h" "$(vals "$f" "$h" count)" "empty $h" "$base" "" lower
+		bench_figure "$h.$f.all-vs-count" "${h^^} per-packet cost, ${what[$f]}, pktscope with everything on vs count only" ns/pkt \
+			"pktscope all" "$(vals "$f" "$h" all)" "count $h" "$(vals "$f" "$h" count)" "" lower
 	done
 done

@@ -17,8 +17,11 @@
  *             on every frame, as it is for a packet whose port shares the
  *             rule's bit (the frame's port modulo 64)
  *
- * Every round runs every (frame, hook) pair through the empty program and
- * the five sets back to back, in an order rotated every round, so a noisy
+ * And count (tests/bpf/empty.bpf.c's count_xdp / count_tc): packets and bytes
+ * in a per-CPU array, no parsing, the cheapest accounting there is.
+ *
+ * Every round runs every (frame, hook) pair through the empty program, the
+ * five sets and count back to back, in an order rotated every round, so a noisy
  * neighbour on a shared machine moves all sides alike.  Output: one line per
  * (frame, hook, program) with the ns/packet of every round, for
  * tests/bench/bench_progrun.sh to turn into figures:
@@ -39,10 +42,10 @@
 #define NFRAMES		4
 #define NHOOKS		2
 #define NSETS		5	/* feature sets; program index 0 is the empty one */
-#define NPROGS		(NSETS + 1)
+#define NPROGS		(NSETS + 2)	/* and the last, count_xdp / count_tc */
 
 static const char *const prog_name[NPROGS] = { "empty", "counters", "rtt", "filter", "all",
-						      "alltried" };
+						      "alltried", "count" };
 static const char *const hook_name[NHOOKS] = { "xdp", "tc" };
 
 struct bench_frame {
@@ -132,6 +135,8 @@ int main(int argc, char **argv)
 	}
 	fds[0][0] = bpf_program__fd(empty->progs.empty_xdp);
 	fds[1][0] = bpf_program__fd(empty->progs.empty_tc);
+	fds[0][NPROGS - 1] = bpf_program__fd(empty->progs.count_xdp);
+	fds[1][NPROGS - 1] = bpf_program__fd(empty->progs.count_tc);
 	for (s = 0; s < NSETS; s++) {
 		int rtt = s == 1 || s >= 3, rule = s >= 2;
 
