@@ -54,7 +54,14 @@
 #   rtt       counters + --tcp + --rtt
 #   drops     counters + --tcp + --rtt + drops --persist
 #   stream    all of the above + tcplife streaming (= full in $PART_MODE)
-# and for the TCP probes alone (bench_tcp.sh):
+# and for the kernel's drops (bench_kdrops.sh), with the workload udpdrop
+# (64-byte UDP to a second server whose datagrams an nft rule in NS_B drops;
+# datagrams sent per second):
+#   kdrops    pktscope drops --persist attach in NS_B (every run checks that
+#             each datagram sent was counted as one UDP NETFILTER_DROP)
+#   bt-kdrops tests/bench/bt/kdrops.bt: bpftrace doing the same counting
+# THR_VS="A:B ..." adds figures WORKLOAD-A-vs-B: setup A next to setup B.
+# And for the TCP probes alone (bench_tcp.sh):
 #   tcp-persist  pktscope tcp-persist attach in both namespaces, no XDP/TC
 #   tcp-stream   pktscope tcplife and tcpretrans streaming in both namespaces
 # PART_MODE is native, generic or none (--no-xdp); default native here,
@@ -225,7 +232,8 @@ setup() {	# NAME: undo the current setup, install NAME
 	bg_stop
 	ps_bin "$CUR"
 	case ${CUR%+alt*} in
-	bare|bpftrace|ltools) ;;
+	bare|bpftrace|ltools|bt-kdrops) ;;
+	kdrops) "$PS" --netns "$NS_B" drops --persist detach >/dev/null ;;
 	tcx-empty) rm -f "$TMP"/tcx-*.out ;;	# tcx_hold: stopped by bg_stop
 	c-tc-chain) rm -f "$TMP"/tcx-*.out; both ps_detach ;;
 	xdp-pass) ip -n "$NS_A" link set dev veth0 xdpdrv off
@@ -270,6 +278,11 @@ setup() {	# NAME: undo the current setup, install NAME
 				tc -n "$ns" filter add dev veth0 "$d" bpf da obj "$TMP/empty.bpf.o" sec tc || return 1
 			done
 		done ;;
+	kdrops) "$PS" --netns "$NS_B" drops --persist attach >/dev/null ;;
+	bt-kdrops)
+		bg_start 'Attaching' "$TMP/btk.out" \
+			sh -c "exec $BT tests/bench/bt/kdrops.bt $NSINO_B >$TMP/btk.out 2>&1" &&
+		sleep 0.5 ;;
 	bpftrace)
 		bg_start 'Attaching' "$TMP/bt.out" \
 			sh -c "exec $BT tests/bench/bt/netacct.bt >$TMP/bt.out 2>&1" &&
@@ -286,6 +299,7 @@ teardown() {
 	trap "" INT TERM
 	[ -n "$SRV" ] && kill -TERM -- "-$SRV" 2>/dev/null
 	wait "$SRV" 2>/dev/null
+	[ -n "${SRV2:-}" ] && kill -TERM -- "-$SRV2" 2>/dev/null && wait "$SRV2" 2>/dev/null
 	setup bare
 	two_hosts_down "$TAG"
 	rm -rf "$TMP"
@@ -301,6 +315,20 @@ for i in $(seq 50); do
 	ip netns exec "$NS_B" ss -Hltn 'sport = :5201' | grep -q . && break
 	sleep 0.1
 done
+# udpdrop: a second server, whose UDP port the receiver drops in nft.
+SRV2="" NSINO_B=""
+if [[ " ${WORKLOADS[*]} " == *" udpdrop "* ]]; then
+	setsid taskset -c "$CPU_S" ip netns exec "$NS_B" iperf3 -s -p 5202 >/dev/null 2>&1 &
+	SRV2=$!
+	for i in $(seq 50); do
+		ip netns exec "$NS_B" ss -Hltn 'sport = :5202' | grep -q . && break
+		sleep 0.1
+	done
+	# Only the 64-byte datagrams (UDP length 72): iperf3's 4-byte hello must pass.
+	printf 'table inet psbench {\n\tchain in {\n\t\ttype filter hook input priority 0;\n\t\tudp dport 5202 udp length 72 drop\n\t}\n}\n' |
+		ip netns exec "$NS_B" nft -f - || exit 1
+	NSINO_B=$(stat -L -c %i "/run/netns/$NS_B")
+fi
 ip netns exec "$NS_A" ping -c1 -W2 "$IP_B" >/dev/null
 KSOFT=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
 
@@ -316,31 +344,32 @@ cpu_ns() {
 }
 
 # run WORKLOAD: one measurement, printed as "VALUE CPU": VALUE is bits/s
-# received (TCP) or datagrams/s received (UDP); CPU is the CPU time of the
-# transfer (see the header) per GB received (s/GB, TCP) or per datagram
-# received (us/datagram, UDP).
+# received (TCP) or datagrams/s received (UDP; udpdrop: sent); CPU is the CPU
+# time of the transfer (see the header) per GB received (s/GB, TCP) or per
+# datagram received (us/datagram, UDP; udpdrop: sent).
 run() {
-	local args dur="-t $SECS" a0 a1 t
+	local args dur="-t $SECS" a0 a1 t port=5201 sum=sum_received
 	case $1 in
 	tcp1) args="" ;;
 	tcp4) args="-P 4" ;;
 	udp64) args="-u -l 64 -b 0" ;;
+	udpdrop) args="-u -l 64 -b 0" port=5202 sum=sum_sent ;;
 	warm) args="" dur="-n 100M" ;;
 	esac
-	a0=$(cpu_ns "$SRV" $KSOFT "${BG[@]}")
+	a0=$(cpu_ns "$SRV" $SRV2 $KSOFT "${BG[@]}")
 	# The subshell's `times`: the client's user and system time (rusage).
-	t=$( (taskset -c "$CPU_C" ip netns exec "$NS_A" iperf3 -c "$IP_B" -p 5201 $args \
+	t=$( (taskset -c "$CPU_C" ip netns exec "$NS_A" iperf3 -c "$IP_B" -p "$port" $args \
 		$dur -J >"$TMP/run.json" 2>/dev/null; times) | tail -1)
-	a1=$(cpu_ns "$SRV" $KSOFT "${BG[@]}")
+	a1=$(cpu_ns "$SRV" $SRV2 $KSOFT "${BG[@]}")
 	[ "$1" = warm ] && return 0
-	jq -r '.end.sum_received | "\(.bytes // 0) \(.seconds // 0)"' "$TMP/run.json" 2>/dev/null |
+	jq -r --arg s "$sum" '.end[$s] | "\(.bytes // 0) \(.seconds // 0)"' "$TMP/run.json" 2>/dev/null |
 	awk -v w="$1" -v t="$t" -v d=$((a1 - a0)) '
 		function sec(s) { split(s, x, "m"); sub("s", "", x[2]); return x[1] * 60 + x[2] }
 		{
 			split(t, u, " ")
 			cpu = sec(u[1]) + sec(u[2]) + d / 1e9
 			if ($1 <= 0 || $2 <= 0) exit
-			if (w == "udp64")
+			if (w == "udp64" || w == "udpdrop")
 				printf "%.6g %.6g\n", $1 / 64 / $2, cpu * 1e6 / ($1 / 64)
 			else
 				printf "%.6g %.6g\n", $1 * 8 / $2, cpu / ($1 / 1e9)
@@ -360,10 +389,18 @@ ps_counts() {
 		jq -r '.dirs | [.xdp.packets // 0, .xdp.bytes // 0, .tc_ingress.packets // 0,
 			.tc_ingress.bytes // 0, .tc_egress.packets // 0, .tc_egress.bytes // 0] | @tsv'
 }
-is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*) return 1 ;; esac; }
+is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops) return 1 ;; esac; }
 # Per setup: runs compared, runs where packets were equal (rx: xdp and
 # tc_ingress vs rx_packets; tx: tc_egress vs tx_packets), where bytes were.
 declare -A EVN EVP EVB
+# kdrops: runs, and runs where pktscope counted every datagram sent.
+KDN=0 KDP=0
+# kd_count: UDP NETFILTER_DROPs on veth0 that the pinned drop probes of
+# NS_B counted since they were attached.
+kd_count() {
+	"$PS" --netns "$NS_B" drops -j -d 0.05 2>/dev/null | tail -n 1 | jq '[.drops[] |
+		select(.reason == "NETFILTER_DROP" and .l4 == "udp" and .iface == "veth0") | .count] | add // 0'
+}
 EV_ROUNDS=${THR_EVIDENCE_ROUNDS:-2}
 
 echo "   $(bench_machine)"
@@ -376,7 +413,7 @@ declare -A V C
 BLK=()
 POS=0
 block() {	# SETUP ROUND
-	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS
+	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS kd0 kd1 sent
 	setup "$k" || { echo "   setting up $k failed" >&2; exit 1; }
 	run warm
 	for w in "${WORKLOADS[@]}"; do
@@ -384,11 +421,17 @@ block() {	# SETUP ROUND
 			rb0=$(link_counts "$NS_B"); ra0=$(link_counts "$NS_A")
 			pb0=$(ps_counts "$NS_B"); pa0=$(ps_counts "$NS_A")
 		fi
+		[ "${k%+alt*}:$w" = kdrops:udpdrop ] && kd0=$(kd_count)
 		read -r v c < <(run "$w")
 		[ -n "${v:-}" ] || { echo "   iperf3 gave no result ($k, $w)" >&2; exit 1; }
+		if [ "${k%+alt*}:$w" = kdrops:udpdrop ]; then
+			kd1=$(kd_count) sent=$(jq '.end.sum_sent.packets' "$TMP/run.json")
+			line+=" [drops counted $((kd1 - kd0)) of $sent sent]"
+			KDN=$((KDN + 1)); [ $((kd1 - kd0)) = "$sent" ] && KDP=$((KDP + 1))
+		fi
 		V[$POS,$w]=$v C[$POS,$w]=$c
 		case $w in
-		udp64) line+=$(printf '  %s %.0f pps %.3g us' "$w" "$v" "$c") ;;
+		udp64|udpdrop) line+=$(printf '  %s %.0f pps %.3g us' "$w" "$v" "$c") ;;
 		*) line+=$(awk -v w="$w" -v v="$v" -v c="$c" 'BEGIN { printf "  %s %.2f Gbit/s %.3g s/GB", w, v / 1e9, c }') ;;
 		esac
 		if is_ps "$k" && [ "$2" -le "$EV_ROUNDS" ]; then
@@ -443,6 +486,7 @@ for i in $(seq "$BENCH_REPS"); do
 	done
 done
 setup bare
+[ "$KDN" -gt 0 ] && echo "   kdrops: pktscope counted every datagram sent as a UDP NETFILTER_DROP on veth0 in $KDP of $KDN runs"
 for k in "${!EVN[@]}"; do
 	echo "   $k: pktscope's packet counts equal the veth's (ip -s link; rx and tx) in ${EVP[$k]:-0} of ${EVN[$k]} runs, byte counts in ${EVB[$k]:-0}"
 done
@@ -484,9 +528,14 @@ for w in "${WORKLOADS[@]}"; do
 	tcp1) what="iperf3 TCP, 1 stream"; unit="bit/s"; cunit="CPU s/GB" ;;
 	tcp4) what="iperf3 TCP, 4 streams"; unit="bit/s"; cunit="CPU s/GB" ;;
 	udp64) what="iperf3 UDP 64 B, datagrams received per second"; unit="pkt/s"; cunit="CPU us/datagram" ;;
+	udpdrop) what="iperf3 UDP 64 B to a port the receiver drops (nft), datagrams sent per second"; unit="pkt/s"; cunit="CPU us/datagram" ;;
 	esac
 	cwhat="CPU time (iperf3 both ends + softirq + observer processes) per GB received"
-	case $w in udp64) cwhat="iperf3 UDP 64 B: ${cwhat/GB/datagram}" ;; *) cwhat="$what: $cwhat" ;; esac
+	case $w in
+	udp64) cwhat="iperf3 UDP 64 B: ${cwhat/GB/datagram}" ;;
+	udpdrop) cwhat="iperf3 UDP 64 B, all dropped: ${cwhat/GB received/datagram sent}" ;;
+	*) cwhat="$what: $cwhat" ;;
+	esac
 	declare -A QS=() CQS=()
 	for k in "${XS[@]}"; do
 		pairs "$k" "$w"
@@ -514,6 +563,15 @@ for w in "${WORKLOADS[@]}"; do
 				"x bare CPU" full "${CQS[full]}" "$k" "${CQS[$k]}" "<= 1 (costs less)" lower
 		done
 	fi
+	# THR_VS="A:B ...": setup A next to setup B (a peer doing the same job).
+	for pair in ${THR_VS:-}; do
+		a=${pair%%:*} b=${pair#*:}
+		[ -n "${QS[$a]:-}" ] && [ -n "${QS[$b]:-}" ] || continue
+		bench_figure "$w-$a-vs-$b" "$what over veth: $a / $b, each as a ratio to its adjacent bare runs" \
+			"x bare" "$a" "${QS[$a]}" "$b" "${QS[$b]}" ">= 1 (costs less)" higher
+		bench_figure "$w-$a-vs-$b-cpu" "$cwhat over veth: $a / $b, each as a ratio to its adjacent bare runs" \
+			"x bare CPU" "$a" "${CQS[$a]}" "$b" "${CQS[$b]}" "<= 1 (costs less)" lower
+	done
 	# Each setup over the floor under it: empty programs at the same hooks,
 	# attached the same way (each as a ratio to its own adjacent bare runs).
 	# What the hooks cost by themselves is the kernel's; the rest is
