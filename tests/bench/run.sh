@@ -12,7 +12,6 @@ cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-$PWD/build}
 export BUILD_DIR
 export PKTSCOPE=${PKTSCOPE:-$BUILD_DIR/pktscope}
-mkdir -p build/bench
 BENCH_NAME=run; . tests/bench/lib.sh
 rm -f "$BENCH_JSON"
 echo "machine: $(bench_machine)"
@@ -33,9 +32,10 @@ for b in "${list[@]}"; do
 	echo
 done
 
-# Merge every figure line of build/bench/*.json (also the ones of benches not
-# run this time, so a partial re-run refreshes only its own rows).
-/usr/bin/python3 - "$PWD/build/bench" <<'EOF'
+# Merge every figure line of build/bench/*.json ($BENCH_OUT: lib.sh) (also
+# the ones of benches not run this time, so a partial re-run refreshes only
+# its own rows).
+/usr/bin/python3 - "$BENCH_OUT" <<'EOF'
 import glob, json, os, sys
 d = sys.argv[1]
 figs = []
@@ -82,4 +82,4 @@ text = hdr + "\n".join(rows) + "\n"
 open(os.path.join(d, "results.md"), "w").write(text)
 print(text)
 EOF
-echo "figures: build/bench/results.json, table: build/bench/results.md"
+echo "figures: $BENCH_OUT/results.json, table: $BENCH_OUT/results.md"
