@@ -6,7 +6,7 @@
 # build/bench/NAME.json (tests/bench/lib.sh); at the end all figures are
 # merged into build/bench/results.json and a markdown table,
 # build/bench/results.md, ready to paste into the README.
-# Whole run: about 20 minutes on 2 CPUs.
+# Whole run: about 30 minutes on 2 CPUs.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-$PWD/build}
@@ -28,7 +28,7 @@ for b in "${list[@]}"; do
 	[ -e "$b" ] || { echo "== $b: no such bench"; continue; }
 	echo "== $(basename "$b" .sh)"
 	# A bench that hangs (a peer tool that ignores its signal) is cut off.
-	timeout --kill-after=10 "${BENCH_TIMEOUT:-600}" bash "$b" || echo "   ($(basename "$b") exited $?)"
+	timeout --kill-after=10 "${BENCH_TIMEOUT:-900}" bash "$b" || echo "   ($(basename "$b") exited $?)"
 	echo
 done
 
