@@ -51,7 +51,7 @@ EOF
 cat >"$TMP/send.py" <<'EOF'
 import socket, sys, time
 dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(n):
 	s.sendto(b"pktscope-drops-test" + b"x" * 45, (dst, port))
 	if i % 100 == 99:
@@ -136,6 +136,7 @@ A="$TAG-a" B="$TAG-b"
 # Neighbours resolved before anything is counted.
 ip netns exec "$A" ping -c 1 -W 2 "$IP_B" >/dev/null
 ip netns exec "$B" ping -c 1 -W 2 "$IP_A" >/dev/null
+ip netns exec "$A" ping -6 -c 1 -W 2 "$IP6_B" >/dev/null
 
 # ---- bad input -------------------------------------------------------------
 check_rc filter_unattached 1 "$PKTSCOPE" --netns "$B" filter add veth0 --drop --proto udp
@@ -247,11 +248,20 @@ ip netns exec "$B" nft add table inet T &&
 drops_start "$B" d2 -i 0.5
 send "$A" "$IP_B" $P5 300
 send "$A" "$IP_B" $P6 120
+send "$A" "$IP6_B" $P5 40
 # Both counts in the BPF maps once the next table is printed.
 sleep 0.7
 drops_stop d2
 check_eq nft_drop_counted 300 \
-	"$(drops_count d2 '.reason == "NETFILTER_DROP" and .iface == "veth0" and .l4 == "udp"')"
+	"$(drops_count d2 '.reason == "NETFILTER_DROP" and .iface == "veth0" and .l3 == "ipv4" and .l4 == "udp"')"
+# Bytes as the skb has them at the input hook: from the IP header on
+# (20 + 8 + 64 and 40 + 8 + 64 per datagram).
+check_eq nft_drop_bytes $((300 * 92)) "$(tail -n 1 "$TMP/d2.out" | jq '[.drops[] |
+	select(.reason == "NETFILTER_DROP" and .l3 == "ipv4" and .l4 == "udp") | .bytes] | add // 0')"
+check_eq nft_drop_ipv6_counted 40 \
+	"$(drops_count d2 '.reason == "NETFILTER_DROP" and .iface == "veth0" and .l3 == "ipv6" and .l4 == "udp"')"
+check_eq nft_drop_ipv6_bytes $((40 * 112)) "$(tail -n 1 "$TMP/d2.out" | jq '[.drops[] |
+	select(.reason == "NETFILTER_DROP" and .l3 == "ipv6" and .l4 == "udp") | .bytes] | add // 0')"
 check_eq nft_drop_where stack \
 	"$(tail -n 1 "$TMP/d2.out" | jq -r '[.drops[] | select(.reason == "NETFILTER_DROP")][0].where')"
 check_eq no_socket_counted 120 \
@@ -260,11 +270,14 @@ check_eq no_socket_counted 120 \
 # One line per drop with the flow; a drop in another netns is not seen.
 drops_start "$B" d3 --events
 send "$A" "$IP_B" $P5 20
+send "$A" "$IP6_B" $P5 6
 send "$B" "$IP_A" $P6 7
 sleep 0.5
 drops_stop d3
 check_eq events_one_per_drop 20 \
 	"$(jq -s "[.[] | select(.reason == \"NETFILTER_DROP\" and .dport == $P5 and .src == \"$IP_A\")] | length" "$TMP/d3.out")"
+check_eq events_ipv6_flow 6 \
+	"$(jq -s "[.[] | select(.reason == \"NETFILTER_DROP\" and .l3 == \"ipv6\" and .l4 == \"udp\" and .src == \"$IP6_A\" and .dst == \"$IP6_B\" and .dport == $P5 and .len == 112)] | length" "$TMP/d3.out")"
 check_eq events_other_netns_unseen 0 \
 	"$(jq -s "[.[] | select(.dport == $P6)] | length" "$TMP/d3.out")"
 
