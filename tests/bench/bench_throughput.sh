@@ -307,23 +307,26 @@ teardown() {
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
+# iperf_server PORT: an iperf3 server in NS_B on CPU_S, listening when this
+# returns; its PID in SRV_PID (setsid, taskset and ip netns exec all exec).
+iperf_server() {
+	local i
+	setsid taskset -c "$CPU_S" ip netns exec "$NS_B" iperf3 -s -p "$1" >/dev/null 2>&1 &
+	SRV_PID=$!
+	for i in $(seq 50); do
+		ip netns exec "$NS_B" ss -Hltn "sport = :$1" | grep -q . && break
+		sleep 0.1
+	done
+}
+
 two_hosts_up "$TAG" || exit 1
-# setsid, taskset and ip netns exec all exec: $SRV is iperf3's PID.
-setsid taskset -c "$CPU_S" ip netns exec "$NS_B" iperf3 -s -p 5201 >/dev/null 2>&1 &
-SRV=$!
-for i in $(seq 50); do
-	ip netns exec "$NS_B" ss -Hltn 'sport = :5201' | grep -q . && break
-	sleep 0.1
-done
+iperf_server 5201
+SRV=$SRV_PID
 # udpdrop: a second server, whose UDP port the receiver drops in nft.
 SRV2="" NSINO_B=""
 if [[ " ${WORKLOADS[*]} " == *" udpdrop "* ]]; then
-	setsid taskset -c "$CPU_S" ip netns exec "$NS_B" iperf3 -s -p 5202 >/dev/null 2>&1 &
-	SRV2=$!
-	for i in $(seq 50); do
-		ip netns exec "$NS_B" ss -Hltn 'sport = :5202' | grep -q . && break
-		sleep 0.1
-	done
+	iperf_server 5202
+	SRV2=$SRV_PID
 	# Only the 64-byte datagrams (UDP length 72): iperf3's 4-byte hello must pass.
 	printf 'table inet psbench {\n\tchain in {\n\t\ttype filter hook input priority 0;\n\t\tudp dport 5202 udp length 72 drop\n\t}\n}\n' |
 		ip netns exec "$NS_B" nft -f - || exit 1
