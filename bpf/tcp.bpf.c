@@ -80,11 +80,20 @@ struct {
 	__type(value, struct ps_tcp_meta);
 } tcp_meta SEC(".maps");
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * The socket's namespace through a typed pointer: two plain loads (the
+ * verifier makes them fault-safe), not a bpf_probe_read_kernel() call each.
+ */
 static __always_inline bool netns_ok(const struct sock *sk)
 {
+	const struct sock *s;
+
 	if (!targ_netns)
 		return true;
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) == targ_netns;
+	s = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct sock));
+	return s->__sk_common.skc_net.net->ns.inum == targ_netns;
 }
 
 static __always_inline bool wanted(__u32 kind)
@@ -104,10 +113,25 @@ static __always_inline bool event_ok(const struct ps_tcp_event *e)
 	return true;
 }
 
+/*
+ * Events do not wake the reader one by one: a wakeup (irq_work, then the
+ * reader's context switch, poll and write) cost about 16 us of CPU per
+ * event here, more than everything else tcplife does per connection.  The
+ * reader drains the ring every 100 ms by itself (ctl/tcp.c); an event wakes
+ * it only when PS_TCP_WAKE_BYTES are waiting, so a burst never fills the
+ * 1 MiB ring between two drains.
+ */
+#define PS_TCP_WAKE_BYTES	(128 * 1024)
+
 static __always_inline void emit(struct ps_tcp_event *e)
 {
-	if (event_ok(e))
-		bpf_ringbuf_output(&events, e, sizeof(*e), 0);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (!event_ok(e))
+		return;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PS_TCP_WAKE_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_output(&events, e, sizeof(*e), flags);
 }
 
 static __always_inline struct ps_tcp_totals *tot(void)
@@ -237,17 +261,28 @@ int ps_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	struct ps_tcp_totals *t;
 	struct sk_info cur = {}, *si;
 	__u64 prev_ns;
+	/*
+	 * Whether the entry must be written back at the end.  An LRU hash
+	 * update allocates a fresh element every time, so the transitions that
+	 * change nothing kept (FIN_WAIT1 -> FIN_WAIT2, ESTABLISHED ->
+	 * CLOSE_WAIT, ... : about half of a connection's) skip it; the time
+	 * of the last change is kept only when state events are streamed.
+	 */
+	bool dirty = wanted(PS_TCP_STATE);
 
 	if (ctx->protocol != IPPROTO_TCP || !netns_ok(sk))
 		return 0;
 	si = bpf_map_lookup_elem(&socks, &skp);
 	if (si)
 		cur = *si;
+	else
+		dirty = true;
 	prev_ns = cur.state_ns;
 	cur.state_ns = now;
 	if (!cur.has_rt_base) {
 		cur.total_retrans = BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
 		cur.has_rt_base = 1;
+		dirty = true;
 	}
 
 	if (os == TCP_CLOSE && ns == TCP_SYN_SENT) {
@@ -257,17 +292,22 @@ int ps_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		cur.active = 1;
 		cur.established = 0;
 		owner_current(&cur, PS_OWNER_CONNECT);
+		dirty = true;
 	} else if (os == TCP_CLOSE && ns == TCP_LISTEN) {
 		owner_current(&cur, PS_OWNER_LISTEN);
+		dirty = true;
 	} else if (ns == TCP_SYN_RECV) {
 		/* A child cloned from its listener, in softirq: no owner yet. */
 		cur.birth_ns = now;
+		dirty = true;
 	} else if (ns == TCP_ESTABLISHED) {
+		dirty |= !cur.established;
 		cur.established = 1;
 	} else if (!cur.owner && ((os == TCP_ESTABLISHED && ns == TCP_FIN_WAIT1) ||
 				  (os == TCP_CLOSE_WAIT && ns == TCP_LAST_ACK))) {
 		/* Only close()/shutdown() make these two: process context. */
 		owner_current(&cur, PS_OWNER_CLOSE);
+		dirty = true;
 	}
 
 	FILL_ADDRS(&e, ctx);
@@ -339,7 +379,8 @@ int ps_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			bpf_map_delete_elem(&socks, &skp);
 		return 0;
 	}
-	bpf_map_update_elem(&socks, &skp, &cur, BPF_ANY);
+	if (dirty)
+		bpf_map_update_elem(&socks, &skp, &cur, BPF_ANY);
 	return 0;
 }
 

@@ -378,8 +378,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	out_obj_close();
 	out_doc_end();
-	if (!out_json())
-		fflush(stdout);
 	return 0;
 }
 
@@ -670,7 +668,15 @@ static int run_stream(const char *name, int kind, int argc, char **argv)
 			ps_sleep(wait);
 			continue;
 		}
+		/*
+		 * Most events come without a wakeup (bpf/tcp.bpf.c, emit()):
+		 * after the poll's timeout, whatever is waiting is read, and
+		 * what was printed goes out in one write.
+		 */
 		err = ring_buffer__poll(rb, (int)(wait * 1000) + 1);
+		if (err >= 0)
+			err = ring_buffer__consume(rb);
+		fflush(stdout);
 		if (err == -EINTR)
 			break;
 		if (err < 0) {
@@ -679,9 +685,14 @@ static int run_stream(const char *name, int kind, int argc, char **argv)
 			break;
 		}
 	}
-	/* Events already in the buffer at -d's end are complete: print them. */
-	if (rb && rc == EXIT_OK && !ps_exiting)
+	/*
+	 * Events already in the buffer at -d's end or at Ctrl-C are complete:
+	 * print them (they came without a wakeup).
+	 */
+	if (rb && rc == EXIT_OK) {
 		ring_buffer__consume(rb);
+		fflush(stdout);
+	}
 	if (o.count && rc == EXIT_OK)
 		print_counts(bpf_map__fd(skel->maps.flows), false);
 out:
