@@ -60,6 +60,12 @@
 #   kdrops    pktscope drops --persist attach in NS_B (every run checks that
 #             each datagram sent was counted as one UDP NETFILTER_DROP)
 #   bt-kdrops tests/bench/bt/kdrops.bt: bpftrace doing the same counting
+# and for tcplife (bench_tcplife.sh), with the workload conns ($CONNS,
+# THR_CONNS, default 3000, sequential TCP connections by tests/progs/tcpxfer,
+# 100 bytes each; connections per second):
+#   ps-life   pktscope tcplife streaming in both namespaces
+#   lt-life   libbpf-tools' tcplife (all namespaces)
+#   (every run checks that the tool reported both ends of every connection)
 # THR_VS="A:B ..." adds figures WORKLOAD-A-vs-B: setup A next to setup B.
 # And for the TCP probes alone (bench_tcp.sh):
 #   tcp-persist  pktscope tcp-persist attach in both namespaces, no XDP/TC
@@ -123,6 +129,8 @@ CPU_C=${THR_CPU_CLIENT:-0} CPU_S=${THR_CPU_SERVER:-1}
 read -r -a SETUPS <<<"${THR_SETUPS:-bare full tcx-empty full-clsact tc-empty full-generic bpftrace ltools full-native xdp-pass}"
 read -r -a WORKLOADS <<<"${THR_WORKLOADS:-tcp1 tcp4 udp64}"
 BT=${BPFTRACE:-bpftrace}
+XFER=$(dirname "$PKTSCOPE")/tests/progs/tcpxfer
+CONNS=${THR_CONNS:-3000}
 TMP=$(mktemp -d /tmp/pktscope-bench-thr.XXXXXX)
 TAG=bt$(( $$ % 100000 ))
 two_hosts_vars "$TAG"
@@ -232,7 +240,7 @@ setup() {	# NAME: undo the current setup, install NAME
 	bg_stop
 	ps_bin "$CUR"
 	case ${CUR%+alt*} in
-	bare|bpftrace|ltools|bt-kdrops) ;;
+	bare|bpftrace|ltools|bt-kdrops|ps-life|lt-life) ;;
 	kdrops) "$PS" --netns "$NS_B" drops --persist detach >/dev/null ;;
 	tcx-empty) rm -f "$TMP"/tcx-*.out ;;	# tcx_hold: stopped by bg_stop
 	c-tc-chain) rm -f "$TMP"/tcx-*.out; both ps_detach ;;
@@ -279,6 +287,14 @@ setup() {	# NAME: undo the current setup, install NAME
 			done
 		done ;;
 	kdrops) "$PS" --netns "$NS_B" drops --persist attach >/dev/null ;;
+	ps-life)
+		local ns
+		for ns in "$NS_A" "$NS_B"; do
+			bg_start Tracing "$TMP/pslife-$ns.err" \
+				sh -c "exec $PS --netns $ns tcplife >$TMP/pslife-$ns.out 2>$TMP/pslife-$ns.err" || return 1
+		done ;;
+	lt-life)
+		bg_start PID "$TMP/ltlife.out" sh -c "exec stdbuf -oL /usr/sbin/tcplife >$TMP/ltlife.out 2>&1" ;;
 	bt-kdrops)
 		bg_start 'Attaching' "$TMP/btk.out" \
 			sh -c "exec $BT tests/bench/bt/kdrops.bt $NSINO_B >$TMP/btk.out 2>&1" &&
@@ -332,6 +348,9 @@ if [[ " ${WORKLOADS[*]} " == *" udpdrop "* ]]; then
 		ip netns exec "$NS_B" nft -f - || exit 1
 	NSINO_B=$(stat -L -c %i "/run/netns/$NS_B")
 fi
+if [[ " ${WORKLOADS[*]} " == *" conns "* ]]; then
+	ip netns exec "$NS_A" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65000"
+fi
 ip netns exec "$NS_A" ping -c1 -W2 "$IP_B" >/dev/null
 KSOFT=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
 
@@ -352,6 +371,7 @@ cpu_ns() {
 # datagram received (us/datagram, UDP; udpdrop: sent).
 run() {
 	local args dur="-t $SECS" a0 a1 t port=5201 sum=sum_received
+	[ "$1" = conns ] && { run_conns; return; }
 	case $1 in
 	tcp1) args="" ;;
 	tcp4) args="-P 4" ;;
@@ -379,6 +399,38 @@ run() {
 		}'
 }
 
+# run_conns: CONNS sequential TCP connections, tcpxfer client (CPU_C, NS_A)
+# to a tcpxfer server (CPU_S, NS_B) on port 5203, 100 bytes up and nothing
+# back each: "connections/s CPU-us/connection", the CPU of client, server,
+# ksoftirqd and the observers (the children's line of `times` in the
+# subshell that ran both).  NS_A reuses its TIME_WAIT ports (tcp_tw_reuse
+# 1) over a wide range, so thousands of connections a run do not leave the
+# next run searching for a free port.
+run_conns() {
+	local a0 a1 out
+	a0=$(cpu_ns $KSOFT "${BG[@]}")
+	out=$( (taskset -c "$CPU_S" ip netns exec "$NS_B" "$XFER" server "$IP_B" 5203 0 "$CONNS" \
+			>"$TMP/xfer.out" 2>&1 &
+		s=$!
+		for _ in $(seq 250); do grep -q ready "$TMP/xfer.out" && break; sleep 0.02; done
+		t0=$(date +%s%N)
+		taskset -c "$CPU_C" ip netns exec "$NS_A" "$XFER" client "$IP_B" 5203 100 "$CONNS" >/dev/null 2>&1
+		wait "$s"
+		t1=$(date +%s%N)
+		times	# the subshell's own line, then its children's
+		echo $((t1 - t0))) | tail -2 | tr '\n' ' ')
+	a1=$(cpu_ns $KSOFT "${BG[@]}")
+	# Every connection served ("got 100" each), or no figure.
+	[ "$(grep -c '^got 100$' "$TMP/xfer.out")" = "$CONNS" ] || return 0
+	echo "$out" | awk -v n="$CONNS" -v d=$((a1 - a0)) '
+		function sec(s) { split(s, x, "m"); sub("s", "", x[2]); return x[1] * 60 + x[2] }
+		{ cpu = sec($1) + sec($2) + d / 1e9; printf "%.6g %.6g\n", n / ($3 / 1e9), cpu * 1e6 / n }'
+}
+
+# lives LOG...: lines of the tools' output naming port 5203 (one per
+# connection end the tool reported).
+lives() { cat "$@" 2>/dev/null | grep -c -w 5203; }
+
 # Evidence: the veth's own counters (ip -s link) next to pktscope's.
 # link_counts NS: "rx_packets rx_bytes tx_packets tx_bytes"
 link_counts() {
@@ -392,12 +444,15 @@ ps_counts() {
 		jq -r '.dirs | [.xdp.packets // 0, .xdp.bytes // 0, .tc_ingress.packets // 0,
 			.tc_ingress.bytes // 0, .tc_egress.packets // 0, .tc_egress.bytes // 0] | @tsv'
 }
-is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops) return 1 ;; esac; }
+is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops|ps-life|lt-life) return 1 ;; esac; }
 # Per setup: runs compared, runs where packets were equal (rx: xdp and
 # tc_ingress vs rx_packets; tx: tc_egress vs tx_packets), where bytes were.
 declare -A EVN EVP EVB
 # kdrops: runs, and runs where pktscope counted every datagram sent.
 KDN=0 KDP=0
+# ps-life, lt-life: runs, and runs where the tool reported both ends of
+# every connection.
+declare -A LVN LVP
 # kd_count: UDP NETFILTER_DROPs on veth0 that the pinned drop probes of
 # NS_B counted since they were attached.
 kd_count() {
@@ -416,7 +471,7 @@ declare -A V C
 BLK=()
 POS=0
 block() {	# SETUP ROUND
-	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS kd0 kd1 sent
+	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS kd0 kd1 sent lv0 lv1
 	setup "$k" || { echo "   setting up $k failed" >&2; exit 1; }
 	run warm
 	for w in "${WORKLOADS[@]}"; do
@@ -425,6 +480,7 @@ block() {	# SETUP ROUND
 			pb0=$(ps_counts "$NS_B"); pa0=$(ps_counts "$NS_A")
 		fi
 		[ "${k%+alt*}:$w" = kdrops:udpdrop ] && kd0=$(kd_count)
+		case ${k%+alt*}:$w in ps-life:conns|lt-life:conns) lv0=$(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") ;; esac
 		read -r v c < <(run "$w")
 		[ -n "${v:-}" ] || { echo "   iperf3 gave no result ($k, $w)" >&2; exit 1; }
 		if [ "${k%+alt*}:$w" = kdrops:udpdrop ]; then
@@ -432,9 +488,21 @@ block() {	# SETUP ROUND
 			line+=" [drops counted $((kd1 - kd0)) of $sent sent]"
 			KDN=$((KDN + 1)); [ $((kd1 - kd0)) = "$sent" ] && KDP=$((KDP + 1))
 		fi
+		case ${k%+alt*}:$w in ps-life:conns|lt-life:conns)
+			# The last lines may still be on their way: a moment for them.
+			for _ in $(seq 50); do
+				[ $(( $(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") - lv0 )) -ge $((2 * CONNS)) ] && break
+				sleep 0.02
+			done
+			lv1=$(lives "$TMP"/pslife-*.out "$TMP/ltlife.out")
+			line+=" [lives reported $((lv1 - lv0)) of $((2 * CONNS))]"
+			LVN[${k%+alt*}]=$((${LVN[${k%+alt*}]:-0} + 1))
+			[ $((lv1 - lv0)) = $((2 * CONNS)) ] && LVP[${k%+alt*}]=$((${LVP[${k%+alt*}]:-0} + 1)) ;;
+		esac
 		V[$POS,$w]=$v C[$POS,$w]=$c
 		case $w in
 		udp64|udpdrop) line+=$(printf '  %s %.0f pps %.3g us' "$w" "$v" "$c") ;;
+		conns) line+=$(printf '  %s %.0f conn/s %.3g us' "$w" "$v" "$c") ;;
 		*) line+=$(awk -v w="$w" -v v="$v" -v c="$c" 'BEGIN { printf "  %s %.2f Gbit/s %.3g s/GB", w, v / 1e9, c }') ;;
 		esac
 		if is_ps "$k" && [ "$2" -le "$EV_ROUNDS" ]; then
@@ -489,6 +557,9 @@ for i in $(seq "$BENCH_REPS"); do
 	done
 done
 setup bare
+for k in "${!LVN[@]}"; do
+	echo "   $k: both ends of every connection reported in ${LVP[$k]:-0} of ${LVN[$k]} runs"
+done
 [ "$KDN" -gt 0 ] && echo "   kdrops: pktscope counted every datagram sent as a UDP NETFILTER_DROP on veth0 in $KDP of $KDN runs"
 for k in "${!EVN[@]}"; do
 	echo "   $k: pktscope's packet counts equal the veth's (ip -s link; rx and tx) in ${EVP[$k]:-0} of ${EVN[$k]} runs, byte counts in ${EVB[$k]:-0}"
@@ -532,11 +603,13 @@ for w in "${WORKLOADS[@]}"; do
 	tcp4) what="iperf3 TCP, 4 streams"; unit="bit/s"; cunit="CPU s/GB" ;;
 	udp64) what="iperf3 UDP 64 B, datagrams received per second"; unit="pkt/s"; cunit="CPU us/datagram" ;;
 	udpdrop) what="iperf3 UDP 64 B to a port the receiver drops (nft), datagrams sent per second"; unit="pkt/s"; cunit="CPU us/datagram" ;;
+	conns) what="$CONNS sequential TCP connections (tcpxfer, 100 bytes each), connections per second"; unit="conn/s"; cunit="CPU us/connection" ;;
 	esac
 	cwhat="CPU time (iperf3 both ends + softirq + observer processes) per GB received"
 	case $w in
 	udp64) cwhat="iperf3 UDP 64 B: ${cwhat/GB/datagram}" ;;
 	udpdrop) cwhat="iperf3 UDP 64 B, all dropped: ${cwhat/GB received/datagram sent}" ;;
+	conns) cwhat="TCP connections: CPU time (tcpxfer both ends + softirq + observer processes) per connection" ;;
 	*) cwhat="$what: $cwhat" ;;
 	esac
 	declare -A QS=() CQS=()
