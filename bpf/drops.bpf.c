@@ -13,6 +13,9 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "drops.h"
+#include "rb.h"
+
+#define PS_DROP_RB_SIZE	(256 * 1024)
 
 #define PS_ETH_P_IP	0x0800
 #define PS_ETH_P_IPV6	0x86DD
@@ -76,7 +79,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, PS_DROP_RB_SIZE);
 } drop_events SEC(".maps");
 
 static __always_inline struct ps_drop_misc *misc(void)
@@ -304,7 +307,7 @@ int BPF_PROG(ps_kfree_skb, struct sk_buff *skb_arg, void *location, __u32 reason
 		e->l4proto = k.l4proto;
 		e->kind = PS_DK_SKB;
 		e->len = len;
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, ps_rb_flags(&drop_events, PS_DROP_RB_SIZE));
 	}
 	return 0;
 }
@@ -335,7 +338,7 @@ static __always_inline void xdp_drop(const struct net_device *dev, const struct 
 	e->reason = reason;
 	e->prog_id = k.prog_id;
 	e->kind = kind;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ps_rb_flags(&drop_events, PS_DROP_RB_SIZE));
 }
 
 /* Raw tracepoints: the device pointer gives the namespace, not just an ifindex. */

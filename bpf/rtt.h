@@ -194,6 +194,7 @@ static inline __u32 ps_rtt_ts_index(const struct ps_rtt_flow *f)
 
 #include "log2.h"
 #include "parse.h"
+#include "rb.h"
 
 /*
  * Set by user space before load.  Off: the verifier sees the RTT code as
@@ -409,7 +410,7 @@ static __always_inline void ps_rtt_emit(struct ps_rtt_flowval *v, const struct p
 	__builtin_memcpy(&e->f, f, sizeof(*f));
 	e->src = src;
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ps_rb_flags(&ps_rtt_events, PS_RTT_RB_SIZE));
 	if (c)
 		c->events++;
 }

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "tcp.h"
+#include "rb.h"
 
 #define AF_INET		2
 #define AF_INET6	10
@@ -46,9 +47,11 @@ struct sk_info {
 	char comm[PS_TCP_COMM_LEN];
 };
 
+#define PS_TCP_RB_SIZE	(1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, PS_TCP_RB_SIZE);
 } events SEC(".maps");
 
 struct {
@@ -113,25 +116,11 @@ static __always_inline bool event_ok(const struct ps_tcp_event *e)
 	return true;
 }
 
-/*
- * Events do not wake the reader one by one: a wakeup (irq_work, then the
- * reader's context switch, poll and write) cost about 16 us of CPU per
- * event here, more than everything else tcplife does per connection.  The
- * reader drains the ring every 100 ms by itself (ctl/tcp.c); an event wakes
- * it only when PS_TCP_WAKE_BYTES are waiting, so a burst never fills the
- * 1 MiB ring between two drains.
- */
-#define PS_TCP_WAKE_BYTES	(128 * 1024)
-
+/* Without a wakeup per event (bpf/rb.h; the reader drains every 100 ms). */
 static __always_inline void emit(struct ps_tcp_event *e)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (!event_ok(e))
-		return;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PS_TCP_WAKE_BYTES)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_output(&events, e, sizeof(*e), flags);
+	if (event_ok(e))
+		bpf_ringbuf_output(&events, e, sizeof(*e), ps_rb_flags(&events, PS_TCP_RB_SIZE));
 }
 
 static __always_inline struct ps_tcp_totals *tot(void)

@@ -25,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "io.h"
+#include "rb.h"
 
 const volatile __u32 targ_mode = PS_BIO_SNOOP;
 const volatile __u32 targ_dev;		/* 0: every disk */
@@ -70,9 +71,11 @@ struct {
 	__type(value, __u64);
 } issued SEC(".maps");
 
+#define PS_EVENTS_RB_SIZE	(1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, PS_EVENTS_RB_SIZE);
 } events SEC(".maps");
 
 struct {
@@ -308,7 +311,7 @@ int BPF_PROG(rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 		e->error = error;
 		e->pad = 0;
 		__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, ps_rb_flags(&events, PS_EVENTS_RB_SIZE));
 		break;
 	case PS_BIO_TOP:
 		account_top(info, dev, flags, lat);

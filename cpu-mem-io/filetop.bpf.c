@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "io.h"
+#include "rb.h"
 
 #define S_IFMT		00170000
 #define S_IFSOCK	0140000
@@ -63,9 +64,11 @@ struct {
 	__type(value, struct ps_filetop_val);
 } files SEC(".maps");
 
+#define PS_EVENTS_RB_SIZE	(1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, PS_EVENTS_RB_SIZE);
 } events SEC(".maps");
 
 /*
@@ -290,7 +293,7 @@ static __always_inline void report_slow(struct call *c, __u64 id, long ret, __u6
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->path_flags = build_path(c->file, s->buf);
 	bpf_probe_read_kernel(e->path, sizeof(e->path), s->buf);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ps_rb_flags(&events, PS_EVENTS_RB_SIZE));
 }
 
 static __always_inline int leave(long ret)

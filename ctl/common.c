@@ -459,7 +459,10 @@ int ps_rb_stream(struct ring_buffer *rb, double end, const char *what)
 	int err;
 
 	while (!ps_exiting && (!end || ps_now() < end)) {
+		/* Most records come without a wakeup (bpf/rb.h): drain after the timeout. */
 		err = ring_buffer__poll(rb, 200);
+		if (err >= 0)
+			err = ring_buffer__consume(rb);
 		if (err == -EINTR)
 			break;
 		if (err < 0) {

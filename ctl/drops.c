@@ -1038,6 +1038,10 @@ loop:
 			if (wait > 0.25)
 				wait = 0.25;
 			err = ring_buffer__poll(rb, (int)(wait * 1000) + 1);
+			/* Most events come without a wakeup (bpf/rb.h). */
+			if (err >= 0)
+				err = ring_buffer__consume(rb);
+			fflush(stdout);
 			if (err < 0 && err != -EINTR) {
 				ps_err("read drop events: %s", strerror(-err));
 				goto out;
