@@ -299,14 +299,22 @@ int ps_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		dirty = true;
 	}
 
-	FILL_ADDRS(&e, ctx);
-	e.ts_ns = now;
-	e.skaddr = skp;
-	e.pid = cur.pid;
-	e.owner = cur.owner;
-	__builtin_memcpy(e.comm, cur.comm, sizeof(e.comm));
-	e.oldstate = os;
-	e.newstate = ns;
+	/*
+	 * The event's fields (two reads from the record among them) only for a
+	 * transition that can make an event: with tcplife's events alone, two
+	 * of a connection's ten.
+	 */
+	if (wanted(PS_TCP_STATE) || ns == TCP_CLOSE ||
+	    (os == TCP_SYN_SENT && ns == TCP_ESTABLISHED && wanted(PS_TCP_CONNECT))) {
+		FILL_ADDRS(&e, ctx);
+		e.ts_ns = now;
+		e.skaddr = skp;
+		e.pid = cur.pid;
+		e.owner = cur.owner;
+		__builtin_memcpy(e.comm, cur.comm, sizeof(e.comm));
+		e.oldstate = os;
+		e.newstate = ns;
+	}
 
 	if (persist) {
 		t = tot();
