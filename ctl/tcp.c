@@ -392,17 +392,21 @@ struct tcp_opts {
 	bool ts;
 	bool count;
 	bool failed;
+	bool all_netns;
 };
 
 #define OPT_PORT	0x2001
 #define OPT_FAILED	0x2002
+#define OPT_ALL_NETNS	0x2003
 
 #define STREAM_HELP							\
 	"  -p, --pid PID           only connections owned by process PID\n"	\
 	"      --port N            only flows with local or remote port N\n"	\
 	"  -4, --ipv4 / -6, --ipv6 only IPv4 / only IPv6 sockets\n"		\
 	"  -d, --duration SECONDS  stop after SECONDS (default: until Ctrl-C)\n" \
-	"  -t, --timestamp         first column: seconds since tracing started\n"
+	"  -t, --timestamp         first column: seconds since tracing started\n" \
+	"      --all-netns         sockets of every network namespace, not only\n" \
+	"                          this one (one process for all, as libbpf-tools)\n"
 #define RETRANS_HELP							\
 	"  -c, --count             per-flow retransmit counts instead of events\n" \
 	"  -i, --interval SECONDS  with --count: print (and reset) every SECONDS\n" \
@@ -420,6 +424,7 @@ static int parse_opts(const char *name, int kind, int argc, char **argv, struct 
 		{ "count",	no_argument,		NULL, 'c' },
 		{ "interval",	required_argument,	NULL, 'i' },
 		{ "failed",	no_argument,		NULL, OPT_FAILED },
+		{ "all-netns",	no_argument,		NULL, OPT_ALL_NETNS },
 		PS_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -455,6 +460,9 @@ static int parse_opts(const char *name, int kind, int argc, char **argv, struct 
 		case 't':
 			o->ts = true;
 			break;
+		case OPT_ALL_NETNS:
+			o->all_netns = true;
+			break;
 		case 'c':
 		case 'i':
 		case OPT_FAILED:
@@ -487,6 +495,11 @@ static int parse_opts(const char *name, int kind, int argc, char **argv, struct 
 	}
 	if (optind != argc) {
 		ps_err("%s takes no arguments ('%s'): see '%s --help'", name, argv[optind], name);
+		return EXIT_USAGE;
+	}
+	if (o->all_netns && g.netns) {
+		ps_err("--all-netns sees every network namespace: drop --netns %s, or --all-netns",
+		       g.netns);
 		return EXIT_USAGE;
 	}
 	if (o->interval > 0 && !o->count) {
@@ -602,7 +615,8 @@ static int run_stream(const char *name, int kind, int argc, char **argv)
 		ps_err("open the TCP BPF object: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	skel->rodata->targ_netns = ino;
+	/* 0: every namespace (--all-netns). */
+	skel->rodata->targ_netns = o.all_netns ? 0 : ino;
 	skel->rodata->targ_tgid = o.pid;
 	skel->rodata->targ_port = o.port;
 	skel->rodata->targ_family = o.family;

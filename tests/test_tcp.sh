@@ -35,7 +35,8 @@ ip netns exec "$NS_A" ping -6 -c1 -W2 "$IP6_B" >/dev/null
 declare -A TPID
 start_tracer() {
 	local name=$1 ns=$2 i; shift 2
-	"$PKTSCOPE" --netns "$ns" "$@" -j >"$TMP/$name.json" 2>"$TMP/$name.err" &
+	# NETNS "-": no --netns (the namespace the suite runs in)
+	"$PKTSCOPE" ${ns:+$([ "$ns" = - ] || echo "--netns $ns")} "$@" -j >"$TMP/$name.json" 2>"$TMP/$name.err" &
 	TPID[$name]=$!
 	BG+=("$!")
 	for i in $(seq 100); do
@@ -101,6 +102,8 @@ start_tracer accpid "$NS_B" tcpaccept -p "$SRVC"
 start_tracer rstA "$NS_A" tcpresets
 start_tracer rstB "$NS_B" tcpresets
 start_tracer statesA "$NS_A" tcpstates --port 7000
+# From the suite's own namespace, one tracer for both benches' sockets.
+start_tracer lifeall - tcplife --all-netns
 
 t0=$(ms_now)
 ip netns exec "$NS_A" "$XFER" client "$IP_B" 7000 $SENT4 >"$TMP/cli4.out" & CLI4=$!
@@ -119,7 +122,7 @@ wait "$SRV4" "$SRV6" "$SRVC"
 check_eq transfer-v4 "got $BACK4" "$(cat "$TMP/cli4.out")"
 check_eq transfer-v6 "got $BACK6" "$(cat "$TMP/cli6.out")"
 sleep 0.3	# the last FIN/ACK exchanges happen in softirq after close()
-for t in lifeA lifeB life4 life6 lifeport lifepid connA accB accpid rstA rstB statesA; do
+for t in lifeA lifeB life4 life6 lifeport lifepid connA accB accpid rstA rstB statesA lifeall; do
 	stop_tracer "$t"
 done
 
@@ -145,6 +148,17 @@ life_check life-v6-client lifeA ".rport==7006 and .raddr==\"$IP6_B\" and .family
 	$SENT6 $BACK6 $CLI6 $wall6
 life_check life-v6-server lifeB ".lport==7006 and .raddr==\"$IP6_A\"" $BACK6 $SENT6 $SRV6 ""
 check_eq life-all-flows-A "$((2 + NCONN))" "$(q lifeA . | grep -c .)"
+# --all-netns: both ends of every flow of the two namespaces in one
+# process, each exactly as the tracer of its own namespace saw it.
+ends() {	# TRACER...: the flows' ends on the test ports, one line each
+	local t
+	for t in "$@"; do
+		q "$t" 'select([.lport, .rport] | any(. == 7000 or . == 7006 or . == 7100)) |
+			"\(.laddr) \(.lport) \(.raddr) \(.rport) \(.tx_bytes) \(.rx_bytes) \(.pid) \(.comm)"'
+	done | sort
+}
+check_eq life-all-netns-ends "$((2 * (2 + NCONN)))" "$(ends lifeall | grep -c .)"
+check_eq life-all-netns-same "$(ends lifeA lifeB)" "$(ends lifeall)"
 check_eq life-refused-not-a-life 0 "$(q lifeA 'select(.rport==7101)' | grep -c .)"
 
 # filters keep exactly the matching events
@@ -263,6 +277,7 @@ bad bad-port-range 2 tcpretrans --port 70000
 bad bad-port-zero 2 tcpconnect --port 0
 bad bad-both-families 2 tcplife -4 -6
 bad bad-count-option 2 tcplife --count
+bad bad-all-netns-with-netns 2 --netns "$NS_A" tcplife --all-netns
 bad bad-interval-no-count 2 tcpretrans -i 1
 # a kernel with every tracepoint tcpretrans needs but tcp_retransmit_skb
 for t in sock/inet_sock_set_state syscalls/sys_exit_accept4 syscalls/sys_exit_accept \
