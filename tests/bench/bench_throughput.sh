@@ -64,6 +64,7 @@
 # THR_CONNS, default 3000, sequential TCP connections by tests/progs/tcpxfer,
 # 100 bytes each; connections per second):
 #   ps-life   pktscope tcplife streaming in both namespaces
+#   ps-life-all  one pktscope tcplife --all-netns (every namespace)
 #   lt-life   libbpf-tools' tcplife (all namespaces)
 #   (every run checks that the tool reported both ends of every connection)
 # THR_VS="A:B ..." adds figures WORKLOAD-A-vs-B: setup A next to setup B.
@@ -240,7 +241,7 @@ setup() {	# NAME: undo the current setup, install NAME
 	bg_stop
 	ps_bin "$CUR"
 	case ${CUR%+alt*} in
-	bare|bpftrace|ltools|bt-kdrops|ps-life|lt-life) ;;
+	bare|bpftrace|ltools|bt-kdrops|ps-life|ps-life-all|lt-life) ;;
 	kdrops) "$PS" --netns "$NS_B" drops --persist detach >/dev/null ;;
 	tcx-empty) rm -f "$TMP"/tcx-*.out ;;	# tcx_hold: stopped by bg_stop
 	c-tc-chain) rm -f "$TMP"/tcx-*.out; both ps_detach ;;
@@ -293,6 +294,9 @@ setup() {	# NAME: undo the current setup, install NAME
 			bg_start Tracing "$TMP/pslife-$ns.err" \
 				sh -c "exec $PS --netns $ns tcplife >$TMP/pslife-$ns.out 2>$TMP/pslife-$ns.err" || return 1
 		done ;;
+	ps-life-all)
+		bg_start Tracing "$TMP/pslife-all.err" \
+			sh -c "exec $PS tcplife --all-netns >$TMP/pslife-all.out 2>$TMP/pslife-all.err" ;;
 	lt-life)
 		bg_start PID "$TMP/ltlife.out" sh -c "exec stdbuf -oL /usr/sbin/tcplife >$TMP/ltlife.out 2>&1" ;;
 	bt-kdrops)
@@ -444,7 +448,7 @@ ps_counts() {
 		jq -r '.dirs | [.xdp.packets // 0, .xdp.bytes // 0, .tc_ingress.packets // 0,
 			.tc_ingress.bytes // 0, .tc_egress.packets // 0, .tc_egress.bytes // 0] | @tsv'
 }
-is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops|ps-life|lt-life) return 1 ;; esac; }
+is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops|ps-life|ps-life-all|lt-life) return 1 ;; esac; }
 # Per setup: runs compared, runs where packets were equal (rx: xdp and
 # tc_ingress vs rx_packets; tx: tc_egress vs tx_packets), where bytes were.
 declare -A EVN EVP EVB
@@ -480,7 +484,7 @@ block() {	# SETUP ROUND
 			pb0=$(ps_counts "$NS_B"); pa0=$(ps_counts "$NS_A")
 		fi
 		[ "${k%+alt*}:$w" = kdrops:udpdrop ] && kd0=$(kd_count)
-		case ${k%+alt*}:$w in ps-life:conns|lt-life:conns) lv0=$(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") ;; esac
+		case ${k%+alt*}:$w in ps-life:conns|ps-life-all:conns|lt-life:conns) lv0=$(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") ;; esac
 		read -r v c < <(run "$w")
 		[ -n "${v:-}" ] || { echo "   iperf3 gave no result ($k, $w)" >&2; exit 1; }
 		if [ "${k%+alt*}:$w" = kdrops:udpdrop ]; then
@@ -488,7 +492,7 @@ block() {	# SETUP ROUND
 			line+=" [drops counted $((kd1 - kd0)) of $sent sent]"
 			KDN=$((KDN + 1)); [ $((kd1 - kd0)) = "$sent" ] && KDP=$((KDP + 1))
 		fi
-		case ${k%+alt*}:$w in ps-life:conns|lt-life:conns)
+		case ${k%+alt*}:$w in ps-life:conns|ps-life-all:conns|lt-life:conns)
 			# The last lines may still be on their way: a moment for them.
 			for _ in $(seq 50); do
 				[ $(( $(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") - lv0 )) -ge $((2 * CONNS)) ] && break
