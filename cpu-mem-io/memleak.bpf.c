@@ -226,14 +226,17 @@ int BPF_KPROBE(free_enter, void *ptr)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (target_tgid && tgid != target_tgid)
+	/*
+	 * free(NULL) frees nothing and is not counted: the same wherever the
+	 * probe sits (memleak.c's free_skip() puts it past glibc's NULL test).
+	 */
+	if (!ptr || (target_tgid && tgid != target_tgid))
 		return 0;
 	if (mode == MEM_MODE_MALLOCSTAT) {
 		mallocstat(tgid, MEM_FN_FREE, 0);
 		return 0;
 	}
-	if (ptr)
-		forget((__u64)ptr);
+	forget((__u64)ptr);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct libc {
 	char path[PATH_MAX];		/* as we open it (maybe via /proc/PID/root) */
 	__u64 addr[MEM_FN_MAX];		/* symbol value, 0: not defined */
 	bool probe[MEM_FN_MAX];		/* defined and not an alias of an earlier one */
+	__u32 skip[MEM_FN_MAX];		/* the uprobe's offset into the function */
 };
 
 static bool is_libc_name(const char *base)
@@ -97,6 +98,67 @@ static int find_libc(int pid, char *out, size_t len)
 	return ret;
 }
 
+/*
+ * Where free's uprobe goes.  A uprobe on an instruction the kernel cannot
+ * emulate (x86: anything but push, nop, jmp, call, jcc) is single-stepped
+ * out of line: a second trap on every call.  glibc's free starts with
+ *	test %rdi,%rdi ; je <return>	(free(NULL) frees nothing)
+ * and the instruction after that is a push.  Measured on this project's
+ * machines with one probe and nothing else, 50,000 calls: a uprobe on free
+ * cost 19 us a call, on malloc (which starts with a push) 5.3 us.  So when
+ * the first bytes are exactly that (after an optional endbr64) and a push
+ * follows, free is probed at the push: every call with a pointer is seen,
+ * free(NULL) is not (there is nothing to account for it).  Anything else,
+ * or another architecture: the function's first instruction, as before.
+ * The match is exact, so the offset is always an instruction boundary.
+ */
+static __u32 free_skip_bytes(const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 4 && b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+		i = 4;						/* endbr64 */
+	if (i + 3 > n || b[i] != 0x48 || b[i + 1] != 0x85 || b[i + 2] != 0xff)
+		return 0;					/* test %rdi,%rdi */
+	i += 3;
+	if (i + 2 <= n && b[i] == 0x74)
+		i += 2;						/* je rel8 */
+	else if (i + 6 <= n && b[i] == 0x0f && b[i + 1] == 0x84)
+		i += 6;						/* je rel32 */
+	else
+		return 0;
+	if (i < n && b[i] >= 0x50 && b[i] <= 0x57)
+		return i;					/* push %r?x */
+	if (i + 1 < n && b[i] == 0x41 && b[i + 1] >= 0x50 && b[i + 1] <= 0x57)
+		return i;					/* push %r8..r15 */
+	return 0;
+}
+
+/* free_skip_bytes() on the bytes at virtual address addr of the file. */
+static __u32 free_skip(Elf *e, int fd, __u64 addr)
+{
+#if defined(__x86_64__)
+	unsigned char b[16];
+	size_t i, n;
+
+	if (elf_getphdrnum(e, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD ||
+		    addr < ph.p_vaddr || addr + sizeof(b) > ph.p_vaddr + ph.p_filesz)
+			continue;
+		if (pread(fd, b, sizeof(b), addr - ph.p_vaddr + ph.p_offset) != sizeof(b))
+			return 0;
+		return free_skip_bytes(b, sizeof(b));
+	}
+#else
+	(void)e; (void)fd; (void)addr;
+#endif
+	return 0;
+}
+
 /* Which allocator functions the ELF file defines (.symtab or .dynsym). */
 static int elf_funcs(struct libc *lc)
 {
@@ -106,6 +168,7 @@ static int elf_funcs(struct libc *lc)
 	Elf *e;
 
 	memset(lc->addr, 0, sizeof(lc->addr));
+	memset(lc->skip, 0, sizeof(lc->skip));
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
 	fd = open(lc->path, O_RDONLY | O_CLOEXEC);
@@ -153,6 +216,8 @@ static int elf_funcs(struct libc *lc)
 			if (lc->probe[j] && lc->addr[j] == lc->addr[fn])
 				lc->probe[fn] = false;
 	}
+	if (lc->addr[MEM_FN_FREE])
+		lc->skip[MEM_FN_FREE] = free_skip(e, fd, lc->addr[MEM_FN_FREE]);
 out:
 	if (e)
 		elf_end(e);
@@ -190,6 +255,17 @@ static int libc_setup(struct libc *lc, const char *given, int pid)
 		return -1;
 	}
 	return 0;
+}
+
+/* For the "tracing" line: where free's probe sits, when not at its start. */
+static const char *free_note(const struct libc *lc)
+{
+	static char b[64];
+
+	if (!lc->skip[MEM_FN_FREE])
+		return "";
+	snprintf(b, sizeof(b), " (free probed at +%u, past its NULL test)", lc->skip[MEM_FN_FREE]);
+	return b;
 }
 
 static struct bpf_program *enter_prog(struct memleak_bpf *s, int fn)
@@ -237,7 +313,8 @@ static int attach_uprobes(struct memleak_bpf *skel, const struct libc *lc, int p
 
 			if (!lc->probe[fn] || (r && (!returns || fn == MEM_FN_FREE)))
 				continue;
-			l = bpf_program__attach_uprobe_opts(prog, pid > 0 ? pid : -1, lc->path, 0, &o);
+			l = bpf_program__attach_uprobe_opts(prog, pid > 0 ? pid : -1, lc->path,
+							   lc->skip[fn], &o);
 			if (!l) {
 				ps_err("attach %s to %s in %s: %s", r ? "uretprobe" : "uprobe",
 				       fn_names[fn], lc->path, strerror(errno));
@@ -625,8 +702,8 @@ int cmd_memleak(int argc, char **argv)
 	if (kernel)
 		ps_info("memleak: tracing kernel slab allocations; a report every %gs", interval);
 	else
-		ps_info("memleak: tracing %d probes in %s for PID %d; a report every %gs",
-			probes.n, lc.path, pid, interval);
+		ps_info("memleak: tracing %d probes in %s for PID %d%s; a report every %gs",
+			probes.n, lc.path, pid, free_note(&lc), interval);
 
 	ps_install_signals();
 	rc = EXIT_OK;
@@ -993,8 +1070,8 @@ int cmd_mallocstat(int argc, char **argv)
 		goto out_fd;
 	if (attach_uprobes(skel, &lc, pid, false, &probes))
 		goto out;
-	ps_info("mallocstat: tracing %d probes in %s for %s%.0d; a report every %gs",
-		probes.n, lc.path, pid ? "PID " : "every process", pid, interval);
+	ps_info("mallocstat: tracing %d probes in %s for %s%.0d%s; a report every %gs",
+		probes.n, lc.path, pid ? "PID " : "every process", pid, free_note(&lc), interval);
 
 	ps_install_signals();
 	rc = EXIT_OK;

@@ -11,6 +11,9 @@
 #             so memleak's other allocator probes never fire)
 # build/tests/progs/mallocbench (N malloc+free pairs) alone and under each tracer,
 # one after the other in a rep, REPS reps (default 5); medians, per-rep ratios.
+# PKTSCOPE_ALT=other/pktscope adds that build's memleak and mallocstat to every
+# rep, and figures mem.memleak.alt / mem.mallocstat.alt (this build vs that
+# one): a before/after side by side.
 # About 2 minutes.
 set -u
 cd "$(dirname "$0")/../.."
@@ -70,16 +73,20 @@ uretprobe:'$LIBC':malloc /@size[tid]/ { @addr[retval] = @size[tid]; @astk[retval
 uprobe:'$LIBC':free { delete(@addr[arg0]); delete(@astk[arg0]); }'
 
 have_bt=1; command -v bpftrace >/dev/null || have_bt=0
-declare -a B ML MS BL BS
+ALT=${PKTSCOPE_ALT:-}
+nk=5; [ -n "$ALT" ] && nk=7
+declare -a B ML MS BL BS AL AS
 # The order rotates every rep: none of them always runs first or last.
 for ((r = 0; r < BENCH_REPS; r++)); do
-	for k in 0 1 2 3 4; do
-		case $(((k + r) % 5)) in
+	for ((k = 0; k < nk; k++)); do
+		case $(((k + r) % nk)) in
 		0) B+=("$(run base)") ;;
 		1) ML+=("$(run memleak "$PK" memleak -p @PID@ 10)") ;;
 		2) MS+=("$(run mallocstat "$PK" mallocstat -p @PID@ -i 10)") ;;
 		3) [ $have_bt = 1 ] && BL+=("$(run btleak bpftrace -p @PID@ -e "$leak")") ;;
 		4) [ $have_bt = 1 ] && BS+=("$(run btstat bpftrace -p @PID@ -e "$script")") ;;
+		5) AL+=("$(run altleak "$ALT" memleak -p @PID@ 10)") ;;
+		6) AS+=("$(run altstat "$ALT" mallocstat -p @PID@ -i 10)") ;;
 		esac
 	done
 done
@@ -88,6 +95,12 @@ bench_figure mem.memleak.overhead "mallocbench run time under pktscope memleak -
 	"pktscope memleak" "${ML[*]}" "alone" "${B[*]}" "" lower
 bench_figure mem.mallocstat.overhead "mallocbench run time under pktscope mallocstat -p vs alone" s \
 	"pktscope mallocstat" "${MS[*]}" "alone" "${B[*]}" "" lower
+if [ -n "$ALT" ]; then
+	bench_figure mem.memleak.alt "mallocbench run time: pktscope memleak, this build vs $ALT" s \
+		"pktscope memleak" "${ML[*]}" "alt memleak" "${AL[*]}" "" lower
+	bench_figure mem.mallocstat.alt "mallocbench run time: pktscope mallocstat, this build vs $ALT" s \
+		"pktscope mallocstat" "${MS[*]}" "alt mallocstat" "${AS[*]}" "" lower
+fi
 if [ $have_bt = 1 ]; then
 	bench_figure mem.memleak.bpftrace "mallocbench run time: pktscope memleak vs bpftrace doing the same (size+ustack, uretprobe, free)" s \
 		"pktscope memleak" "${ML[*]}" "bpftrace memleak script" "${BL[*]}" "<= 1x" lower

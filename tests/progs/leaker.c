@@ -7,6 +7,7 @@
  *                       S) and leak_memalign (posix_memalign), plus a
  *                       balanced malloc/free loop in balanced_loop
  *   leaker stat N S     N malloc(S), each freed at once
+ *   leaker statnull N S the same, then N free(NULL)
  *
  * It blocks SIGUSR1 and waits for it before allocating, so a tracer can
  * attach first; then writes "done" to stdout with write(2) (stdio would
@@ -62,14 +63,24 @@ void balanced_loop(int n, size_t s)
 	}
 }
 
+/* free(NULL) through a pointer the compiler cannot see is NULL. */
+void free_null(int n)
+{
+	for (int i = 0; i < n; i++) {
+		sink = NULL;
+		free(sink);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t set;
 	int sig, n;
 	size_t s;
 
-	if (argc != 4 || (strcmp(argv[1], "leak") && strcmp(argv[1], "stat"))) {
-		static const char u[] = "usage: leaker leak|stat COUNT SIZE\n";
+	if (argc != 4 || (strcmp(argv[1], "leak") && strcmp(argv[1], "stat") &&
+			  strcmp(argv[1], "statnull"))) {
+		static const char u[] = "usage: leaker leak|stat|statnull COUNT SIZE\n";
 
 		write(2, u, sizeof(u) - 1);
 		return 2;
@@ -92,6 +103,8 @@ int main(int argc, char **argv)
 		balanced_loop(1000, s);
 	} else {
 		balanced_loop(n, s);
+		if (!strcmp(argv[1], "statnull"))
+			free_null(n);
 	}
 	write(1, "done\n", 5);
 	for (;;)
