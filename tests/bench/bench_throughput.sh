@@ -67,6 +67,10 @@
 #   ps-life-all  one pktscope tcplife --all-netns (every namespace)
 #   lt-life   libbpf-tools' tcplife (all namespaces)
 #   (every run checks that the tool reported both ends of every connection)
+#   ps-states one pktscope tcpstates --all-netns
+#   lt-states libbpf-tools' tcpstates (all namespaces)
+#   (every run checks that the tool reported every state change: ten per
+#   connection, both ends, and the listener's two)
 # THR_VS="A:B ..." adds figures WORKLOAD-A-vs-B: setup A next to setup B.
 # And for the TCP probes alone (bench_tcp.sh):
 #   tcp-persist  pktscope tcp-persist attach in both namespaces, no XDP/TC
@@ -241,7 +245,7 @@ setup() {	# NAME: undo the current setup, install NAME
 	bg_stop
 	ps_bin "$CUR"
 	case ${CUR%+alt*} in
-	bare|bpftrace|ltools|bt-kdrops|ps-life|ps-life-all|lt-life) ;;
+	bare|bpftrace|ltools|bt-kdrops|ps-life|ps-life-all|lt-life|ps-states|lt-states) ;;
 	kdrops) "$PS" --netns "$NS_B" drops --persist detach >/dev/null ;;
 	tcx-empty) rm -f "$TMP"/tcx-*.out ;;	# tcx_hold: stopped by bg_stop
 	c-tc-chain) rm -f "$TMP"/tcx-*.out; both ps_detach ;;
@@ -299,6 +303,12 @@ setup() {	# NAME: undo the current setup, install NAME
 			sh -c "exec $PS tcplife --all-netns >$TMP/pslife-all.out 2>$TMP/pslife-all.err" ;;
 	lt-life)
 		bg_start PID "$TMP/ltlife.out" sh -c "exec stdbuf -oL /usr/sbin/tcplife >$TMP/ltlife.out 2>&1" ;;
+	ps-states)
+		bg_start Tracing "$TMP/psstates.err" \
+			sh -c "exec $PS tcpstates --all-netns >$TMP/psstates.out 2>$TMP/psstates.err" ;;
+	lt-states)
+		bg_start SKADDR "$TMP/ltstates.out" \
+			sh -c "exec stdbuf -oL /usr/sbin/tcpstates >$TMP/ltstates.out 2>&1" ;;
 	bt-kdrops)
 		bg_start 'Attaching' "$TMP/btk.out" \
 			sh -c "exec $BT tests/bench/bt/kdrops.bt $NSINO_B >$TMP/btk.out 2>&1" &&
@@ -432,8 +442,19 @@ run_conns() {
 }
 
 # lives LOG...: lines of the tools' output naming port 5203 (one per
-# connection end the tool reported).
+# connection end the tool reported, or one per state change).
 lives() { cat "$@" 2>/dev/null | grep -c -w 5203; }
+# conn_want SETUP: the lines naming port 5203 a run of the conns workload
+# must add to the output of SETUP's tool: both ends of every connection
+# (tcplife), or the ten state changes of each connection (five each end)
+# and the listener's two (tcpstates); nothing for other setups.
+conn_want() {
+	case ${1%+alt*} in
+	ps-life|ps-life-all|lt-life) echo $((2 * CONNS)) ;;
+	ps-states|lt-states) echo $((10 * CONNS + 2)) ;;
+	esac
+}
+conn_logs() { lives "$TMP"/pslife-*.out "$TMP/ltlife.out" "$TMP/psstates.out" "$TMP/ltstates.out"; }
 
 # Evidence: the veth's own counters (ip -s link) next to pktscope's.
 # link_counts NS: "rx_packets rx_bytes tx_packets tx_bytes"
@@ -448,14 +469,14 @@ ps_counts() {
 		jq -r '.dirs | [.xdp.packets // 0, .xdp.bytes // 0, .tc_ingress.packets // 0,
 			.tc_ingress.bytes // 0, .tc_egress.packets // 0, .tc_egress.bytes // 0] | @tsv'
 }
-is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops|ps-life|ps-life-all|lt-life) return 1 ;; esac; }
+is_ps() { case ${1%+alt*} in bare|bpftrace|ltools|xdp-pass|tc-empty|tcx-empty|tcp-*|kdrops|bt-kdrops|ps-life|ps-life-all|lt-life|ps-states|lt-states) return 1 ;; esac; }
 # Per setup: runs compared, runs where packets were equal (rx: xdp and
 # tc_ingress vs rx_packets; tx: tc_egress vs tx_packets), where bytes were.
 declare -A EVN EVP EVB
 # kdrops: runs, and runs where pktscope counted every datagram sent.
 KDN=0 KDP=0
-# ps-life, lt-life: runs, and runs where the tool reported both ends of
-# every connection.
+# ps-life, lt-life, ps-states, lt-states: runs, and runs where the tool
+# reported all it should (conn_want).
 declare -A LVN LVP
 # kd_count: UDP NETFILTER_DROPs on veth0 that the pinned drop probes of
 # NS_B counted since they were attached.
@@ -475,7 +496,7 @@ declare -A V C
 BLK=()
 POS=0
 block() {	# SETUP ROUND
-	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS kd0 kd1 sent lv0 lv1
+	local k=$1 w v c line="" rb0 rb1 ra0 ra1 pb0 pb1 pa0 pa1 t0=$SECONDS kd0 kd1 sent lv0 lv1 want
 	setup "$k" || { echo "   setting up $k failed" >&2; exit 1; }
 	run warm
 	for w in "${WORKLOADS[@]}"; do
@@ -484,7 +505,8 @@ block() {	# SETUP ROUND
 			pb0=$(ps_counts "$NS_B"); pa0=$(ps_counts "$NS_A")
 		fi
 		[ "${k%+alt*}:$w" = kdrops:udpdrop ] && kd0=$(kd_count)
-		case ${k%+alt*}:$w in ps-life:conns|ps-life-all:conns|lt-life:conns) lv0=$(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") ;; esac
+		want=""; [ "$w" = conns ] && want=$(conn_want "$k")
+		[ -n "$want" ] && lv0=$(conn_logs)
 		read -r v c < <(run "$w")
 		[ -n "${v:-}" ] || { echo "   iperf3 gave no result ($k, $w)" >&2; exit 1; }
 		if [ "${k%+alt*}:$w" = kdrops:udpdrop ]; then
@@ -492,17 +514,17 @@ block() {	# SETUP ROUND
 			line+=" [drops counted $((kd1 - kd0)) of $sent sent]"
 			KDN=$((KDN + 1)); [ $((kd1 - kd0)) = "$sent" ] && KDP=$((KDP + 1))
 		fi
-		case ${k%+alt*}:$w in ps-life:conns|ps-life-all:conns|lt-life:conns)
+		if [ -n "$want" ]; then
 			# The last lines may still be on their way: a moment for them.
 			for _ in $(seq 50); do
-				[ $(( $(lives "$TMP"/pslife-*.out "$TMP/ltlife.out") - lv0 )) -ge $((2 * CONNS)) ] && break
+				[ $(( $(conn_logs) - lv0 )) -ge "$want" ] && break
 				sleep 0.02
 			done
-			lv1=$(lives "$TMP"/pslife-*.out "$TMP/ltlife.out")
-			line+=" [lives reported $((lv1 - lv0)) of $((2 * CONNS))]"
+			lv1=$(conn_logs)
+			line+=" [lines reported $((lv1 - lv0)) of $want]"
 			LVN[${k%+alt*}]=$((${LVN[${k%+alt*}]:-0} + 1))
-			[ $((lv1 - lv0)) = $((2 * CONNS)) ] && LVP[${k%+alt*}]=$((${LVP[${k%+alt*}]:-0} + 1)) ;;
-		esac
+			[ $((lv1 - lv0)) = "$want" ] && LVP[${k%+alt*}]=$((${LVP[${k%+alt*}]:-0} + 1))
+		fi
 		V[$POS,$w]=$v C[$POS,$w]=$c
 		case $w in
 		udp64|udpdrop) line+=$(printf '  %s %.0f pps %.3g us' "$w" "$v" "$c") ;;
@@ -562,7 +584,10 @@ for i in $(seq "$BENCH_REPS"); do
 done
 setup bare
 for k in "${!LVN[@]}"; do
-	echo "   $k: both ends of every connection reported in ${LVP[$k]:-0} of ${LVN[$k]} runs"
+	case $k in
+	*-life*) echo "   $k: both ends of every connection reported in ${LVP[$k]:-0} of ${LVN[$k]} runs" ;;
+	*) echo "   $k: every state change reported in ${LVP[$k]:-0} of ${LVN[$k]} runs" ;;
+	esac
 done
 [ "$KDN" -gt 0 ] && echo "   kdrops: pktscope counted every datagram sent as a UDP NETFILTER_DROP on veth0 in $KDP of $KDN runs"
 for k in "${!EVN[@]}"; do
