@@ -230,7 +230,7 @@ static int on_bio_event(void *ctx, void *data, size_t len)
 	out_s64("error", NULL, e->error);
 	out_text("\n");
 	out_obj_close();
-	out_doc_end();
+	out_event_end();
 	return 0;
 }
 

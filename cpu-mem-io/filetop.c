@@ -348,7 +348,7 @@ static int on_file_event(void *ctx, void *data, size_t len)
 	out_str("t", NULL, type_letter[t]);
 	out_str("file", "%s\n", path);
 	out_obj_close();
-	out_doc_end();
+	out_event_end();
 	return 0;
 }
 

@@ -699,7 +699,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	}
 	out_text("\n");
 	out_obj_close();
-	out_doc_end();
+	out_event_end();
 	return 0;
 }
 

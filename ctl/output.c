@@ -261,13 +261,19 @@ void out_text(const char *fmt, ...)
 	va_end(ap);
 }
 
-void out_doc_end(void)
+/* One event of a stream ends; the stream's loop flushes once per batch. */
+void out_event_end(void)
 {
 	if (json) {
 		fputc('\n', stdout);
 		depth = 0;
 		first[0] = true;
 	}
+}
+
+void out_doc_end(void)
+{
+	out_event_end();
 	fflush(stdout);
 }
 

@@ -37,6 +37,12 @@ void out_null(const char *key);
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends a JSON document (newline, flush); in text mode flushes. */
 void out_doc_end(void);
+/*
+ * Ends one event of a stream (one JSON document each) without the flush:
+ * the stream's loop flushes after every batch it reads (ring_buffer__poll
+ * + consume, ps_rb_stream), so a burst is one write, not one per line.
+ */
+void out_event_end(void);
 
 /* JSON string escaping for other writers (errors, metrics). */
 void out_json_escape(FILE *f, const char *s);

@@ -435,7 +435,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	print_flow_fields(&e->f);
 	out_f64("rtt_us", "%10.1f\n", e->rtt_ns / 1e3);
 	out_obj_close();
-	out_doc_end();
+	out_event_end();
 	return 0;
 }
 

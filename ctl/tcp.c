@@ -377,7 +377,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		break;
 	}
 	out_obj_close();
-	out_doc_end();
+	out_event_end();
 	return 0;
 }
 
