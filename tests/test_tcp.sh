@@ -266,6 +266,32 @@ if [ "$PERSIST" = 1 ]; then
 	check_rc persist-stats-none 1 "$PKTSCOPE" --netns "$NS_A" tcp-persist stats
 fi
 
+# ---- event streams: one write per batch, not one per line ----------------
+# 100 connections through tcpstates in NS_A (five state changes each on the
+# client's side: every one must be there).  The kernel's count of the
+# reader's write calls (/proc/PID/io, syscw) is at most one per poll timeout
+# (100 ms) of the time it ran plus one per 64 KiB written, plus the header:
+# the lines go out in batches (one write per line would be 500).
+NW=100
+ip netns exec "$NS_B" "$XFER" server "$IP_B" 7200 0 $NW >"$TMP/srvw.out" & SRVW=$!; BG+=("$SRVW")
+for i in $(seq 50); do grep -q ready "$TMP/srvw.out" && break; sleep 0.1; done
+start_tracer statesW "$NS_A" tcpstates --port 7200
+t0=$(ms_now)
+w0=$(awk '$1 == "syscw:" { print $2 }' "/proc/${TPID[statesW]}/io")
+ip netns exec "$NS_A" "$XFER" client "$IP_B" 7200 100 $NW >/dev/null
+wait "$SRVW"
+for i in $(seq 30); do [ "$(grep -c . "$TMP/statesW.json")" -ge $((5 * NW)) ] && break; sleep 0.1; done
+w1=$(awk '$1 == "syscw:" { print $2 }' "/proc/${TPID[statesW]}/io")
+t1=$(ms_now)
+check_eq stream-states-lines $((5 * NW)) "$(grep -c . "$TMP/statesW.json")"
+wbound=$(( (t1 - t0) / 100 + 1 + $(stat -c %s "$TMP/statesW.json") / 65536 + 1 ))
+if [ $((w1 - w0)) -le "$wbound" ]; then
+	pass stream-writes-batched
+else
+	fail stream-writes-batched "$((w1 - w0)) write calls for $((5 * NW)) lines in $((t1 - t0)) ms (at most $wbound)"
+fi
+stop_tracer statesW
+
 # ---- bad input: one line on stderr, non-zero exit, nothing left running ---
 bad() {	# NAME RC ARGS...
 	local name=$1 rc=$2; shift 2
