@@ -247,13 +247,14 @@ static __always_inline void life_bytes(struct ps_tcp_event *e, const struct sock
  * ESTABLISHED change: the child is in the accept queue before it is
  * established.  A whole-value update from a copy taken before the other
  * writer's would undo it (it lost "established", and so the connection's
- * tcplife line, in about 1 run in 12 of test_tcplife_loss).  So an entry
- * that exists is written in place, field by field, the owner only when
- * this change set it; a new one is inserted, and if accept() inserted it
- * first, written in place after all.
+ * tcplife line, in about 1 run in 12 of test_tcplife_loss).  So each
+ * writer stores only its own fields of an entry that exists, in place: a
+ * state change the life fields (life), and the owner only when it set it
+ * (own); accept() the owner alone.  A new entry is inserted whole, and if
+ * the other writer inserted it first, written in place after all.
  */
 static __always_inline void sk_info_store(struct sk_info *si, const struct sk_info *cur,
-					  __u64 skp, bool own)
+					  __u64 skp, bool life, bool own)
 {
 	if (!si) {
 		if (!bpf_map_update_elem(&socks, &skp, cur, BPF_NOEXIST))
@@ -261,15 +262,16 @@ static __always_inline void sk_info_store(struct sk_info *si, const struct sk_in
 		si = bpf_map_lookup_elem(&socks, &skp);
 		if (!si)
 			return;
-		own = true;
 	}
-	si->birth_ns = cur->birth_ns;
-	si->state_ns = cur->state_ns;
-	si->syn_ns = cur->syn_ns;
-	si->active = cur->active;
-	si->established = cur->established;
-	si->total_retrans = cur->total_retrans;
-	si->has_rt_base = cur->has_rt_base;
+	if (life) {
+		si->birth_ns = cur->birth_ns;
+		si->state_ns = cur->state_ns;
+		si->syn_ns = cur->syn_ns;
+		si->active = cur->active;
+		si->established = cur->established;
+		si->total_retrans = cur->total_retrans;
+		si->has_rt_base = cur->has_rt_base;
+	}
 	if (own) {
 		si->pid = cur->pid;
 		si->owner = cur->owner;
@@ -414,7 +416,7 @@ int ps_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	}
 	if (dirty)
-		sk_info_store(si, &cur, skp, own);
+		sk_info_store(si, &cur, skp, true, own);
 	return 0;
 }
 
@@ -457,22 +459,12 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 
 	skp = (__u64)sk;
-	/*
-	 * The owner fields only, in place: the softirq may be writing this
-	 * entry's other fields right now (see sk_info_store).
-	 */
+	/* The owner fields only: the softirq may be writing the others now. */
 	si = bpf_map_lookup_elem(&socks, &skp);
-	if (si) {
-		owner_current(si, PS_OWNER_ACCEPT);
+	if (si)
 		cur = *si;
-	} else {
-		owner_current(&cur, PS_OWNER_ACCEPT);
-		if (bpf_map_update_elem(&socks, &skp, &cur, BPF_NOEXIST)) {
-			si = bpf_map_lookup_elem(&socks, &skp);
-			if (si)
-				owner_current(si, PS_OWNER_ACCEPT);
-		}
-	}
+	owner_current(&cur, PS_OWNER_ACCEPT);
+	sk_info_store(si, &cur, skp, false, true);
 
 	if (!wanted(PS_TCP_ACCEPT))
 		return 0;
