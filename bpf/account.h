@@ -16,7 +16,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, PS_DIR_MAX);
 	__type(key, __u32);
-	__type(value, struct ps_counters);
+	__type(value, struct ps_pcpu_counters);
 } ps_stats SEC(".maps");
 
 struct {
@@ -30,22 +30,17 @@ struct {
 static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
 				       __u64 len, __u32 verdict)
 {
-	struct ps_counters *c;
-	__u32 b;
+	struct ps_pcpu_counters *c;
+	__u32 b, k;
 
 	c = bpf_map_lookup_elem(&ps_stats, &dir);
 	if (!c)
 		return;
 
-	c->pkts++;
-	c->bytes += len;
-	if (p->l3 < PS_L3_MAX) {
-		c->l3_pkts[p->l3]++;
-		c->l3_bytes[p->l3] += len;
-	}
-	if (p->l4 < PS_L4_MAX) {
-		c->l4_pkts[p->l4]++;
-		c->l4_bytes[p->l4] += len;
+	k = ps_cls(p->l3, p->l4);
+	if (k < PS_CLS_MAX) {
+		c->cls_pkts[k]++;
+		c->cls_bytes[k] += len;
 	}
 	if (verdict < PS_V_MAX)
 		c->verdict[verdict]++;

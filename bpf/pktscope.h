@@ -11,7 +11,7 @@
 #ifndef PKTSCOPE_H
 #define PKTSCOPE_H
 
-#define PS_LAYOUT_VERSION	1
+#define PS_LAYOUT_VERSION	2
 #define PS_MAGIC		0x70736370u	/* "pscp" */
 
 /* Key of the per-CPU stats array: where the packet was seen. */
@@ -131,7 +131,43 @@ static inline __u32 ps_hist_bucket(__u64 len)
 	return len < PS_HB17 ? 16 : 17;
 }
 
-/* One per-CPU value of the stats array, one array slot per enum ps_dir. */
+/*
+ * A packet's class, its (L3, L4) pair: the index of the per-class counters
+ * of struct ps_pcpu_counters.
+ */
+#define PS_CLS_MAX	(PS_L3_MAX * PS_L4_MAX)
+
+static inline __u32 ps_cls(__u32 l3, __u32 l4)
+{
+	return l3 * PS_L4_MAX + l4;
+}
+
+/*
+ * One per-CPU value of the stats array as the programs write it, one array
+ * slot per enum ps_dir.  Packets and bytes are counted once, per class; the
+ * totals and the per-L3 and per-L4 figures of struct ps_counters are sums
+ * of them (ps_counters_add), so the per-packet step updates two counters
+ * where it updated six.
+ */
+struct ps_pcpu_counters {
+	__u64 cls_pkts[PS_CLS_MAX];
+	__u64 cls_bytes[PS_CLS_MAX];
+	__u64 verdict[PS_V_MAX];
+	__u64 truncated[PS_LAYER_MAX];	/* header did not fit in the packet */
+	__u64 malformed[PS_LAYER_MAX];	/* header fit but a field was invalid */
+	__u64 vlan;			/* packets with one VLAN tag */
+	__u64 qinq;			/* packets with two VLAN tags */
+	__u64 ipv4_frag;		/* IPv4 fragments (first and later) */
+	__u64 ipv6_frag;		/* IPv6 with a fragment header */
+	__u64 ipv4_options;		/* IPv4 headers longer than 20 bytes */
+	__u64 ipv6_ext;			/* IPv6 with >= 1 extension header */
+	__u64 hist[PS_HIST_SLOTS];	/* only PS_HIST_BUCKETS are used */
+};
+_Static_assert(sizeof(struct ps_pcpu_counters) ==
+	       8 * (2 * PS_CLS_MAX + PS_V_MAX + 2 * PS_LAYER_MAX + 6 + PS_HIST_SLOTS),
+	       "struct ps_pcpu_counters has padding or a changed layout");
+
+/* The counters of one direction as readers see them (all CPUs summed). */
 struct ps_counters {
 	__u64 pkts;
 	__u64 bytes;
@@ -154,6 +190,37 @@ _Static_assert(sizeof(struct ps_counters) ==
 	       8 * (2 + 2 * PS_L3_MAX + 2 * PS_L4_MAX + PS_V_MAX +
 		    2 * PS_LAYER_MAX + 6 + PS_HIST_SLOTS),
 	       "struct ps_counters has padding or a changed layout");
+
+#ifndef __bpf__
+/* Add one per-CPU value v to c: its own counters, and the sums of its classes. */
+static inline void ps_counters_add(struct ps_counters *c, const struct ps_pcpu_counters *v)
+{
+	int i;
+
+	for (i = 0; i < PS_CLS_MAX; i++) {
+		c->pkts += v->cls_pkts[i];
+		c->bytes += v->cls_bytes[i];
+		c->l3_pkts[i / PS_L4_MAX] += v->cls_pkts[i];
+		c->l3_bytes[i / PS_L4_MAX] += v->cls_bytes[i];
+		c->l4_pkts[i % PS_L4_MAX] += v->cls_pkts[i];
+		c->l4_bytes[i % PS_L4_MAX] += v->cls_bytes[i];
+	}
+	for (i = 0; i < PS_V_MAX; i++)
+		c->verdict[i] += v->verdict[i];
+	for (i = 0; i < PS_LAYER_MAX; i++) {
+		c->truncated[i] += v->truncated[i];
+		c->malformed[i] += v->malformed[i];
+	}
+	c->vlan += v->vlan;
+	c->qinq += v->qinq;
+	c->ipv4_frag += v->ipv4_frag;
+	c->ipv6_frag += v->ipv6_frag;
+	c->ipv4_options += v->ipv4_options;
+	c->ipv6_ext += v->ipv6_ext;
+	for (i = 0; i < PS_HIST_SLOTS; i++)
+		c->hist[i] += v->hist[i];
+}
+#endif
 
 /* Flags in ps_meta.flags. */
 #define PS_META_XDP		(1u << 0)	/* XDP program attached */
@@ -178,7 +245,7 @@ enum ps_xdp_mode {
 struct ps_meta {
 	__u32 magic;			/* PS_MAGIC */
 	__u32 layout_version;		/* PS_LAYOUT_VERSION of the writer */
-	__u32 counters_size;		/* sizeof(struct ps_counters) */
+	__u32 counters_size;		/* sizeof(struct ps_pcpu_counters) */
 	__u32 flags;			/* PS_META_* */
 	__u64 netns_ino;		/* inode of the network namespace */
 	__u32 ifindex;

@@ -854,7 +854,7 @@ int cmd_attach(int argc, char **argv)
 	if_indextoname(ifindex, ifname);
 	m.magic = PS_MAGIC;
 	m.layout_version = PS_LAYOUT_VERSION;
-	m.counters_size = sizeof(struct ps_counters);
+	m.counters_size = sizeof(struct ps_pcpu_counters);
 	m.netns_ino = ino;
 	m.ifindex = ifindex;
 	m.tc_handle = PS_TC_HANDLE;

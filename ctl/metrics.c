@@ -132,9 +132,9 @@ static int read_att(const char *dir, struct att *a)
 		return -1;
 	if (bpf_map_lookup_elem(meta_fd, &key, &a->meta) || a->meta.magic != PS_MAGIC ||
 	    a->meta.layout_version != PS_LAYOUT_VERSION ||
-	    a->meta.counters_size != sizeof(struct ps_counters))
+	    a->meta.counters_size != sizeof(struct ps_pcpu_counters))
 		goto out_meta;
-	stats_fd = get_map(dir, "stats", sizeof(struct ps_counters), PS_DIR_MAX);
+	stats_fd = get_map(dir, "stats", sizeof(struct ps_pcpu_counters), PS_DIR_MAX);
 	if (stats_fd < 0)
 		goto out_meta;
 	if (ps_read_counters(stats_fd, a->c))

@@ -109,7 +109,8 @@ refuse:
 static int stats_open(const char *dir, int quiet)
 {
 	char fix[PATH_MAX + 16];
-	const struct ps_pin_map m = { "stats", 0, sizeof(struct ps_counters), PS_DIR_MAX, fix };
+	const struct ps_pin_map m = { "stats", 0, sizeof(struct ps_pcpu_counters), PS_DIR_MAX,
+				      fix };
 
 	snprintf(fix, sizeof(fix), "remove %s", dir);
 	return ps_pin_map_open(dir, &m, quiet, NULL);
@@ -132,12 +133,13 @@ static int meta_open(const char *dir, struct ps_meta *m, bool quiet)
 		goto err;
 	}
 	if (m->magic != PS_MAGIC || m->layout_version != PS_LAYOUT_VERSION ||
-	    m->counters_size != sizeof(struct ps_counters)) {
+	    m->counters_size != sizeof(struct ps_pcpu_counters)) {
 		if (!quiet)
 			ps_err("pinned maps in %s have layout version %u (counters %u bytes), this "
 			       "build reads version %u (%zu bytes): detach with the pktscope that "
 			       "attached them, or remove %s", dir, m->layout_version,
-			       m->counters_size, PS_LAYOUT_VERSION, sizeof(struct ps_counters), dir);
+			       m->counters_size, PS_LAYOUT_VERSION, sizeof(struct ps_pcpu_counters),
+			       dir);
 		err = -EPROTO;
 		goto err;
 	}
@@ -231,14 +233,13 @@ int ps_pins_open_iface(const char *ifname, struct ps_pins *p)
 /*
  * Read all PS_DIR_MAX slots in one batch call and sum the per-CPU values.
  * The kernel hands back nr_possible_cpus values per key, each rounded up to
- * 8 bytes (ps_counters already is a multiple of 8).
+ * 8 bytes (ps_pcpu_counters already is a multiple of 8).
  */
 int ps_read_counters(int stats_fd, struct ps_counters out[PS_DIR_MAX])
 {
 	int ncpu = ps_ncpus(), i, cpu, err = 0;
 	__u32 keys[PS_DIR_MAX], count = PS_DIR_MAX, batch;
-	const size_t nfields = sizeof(struct ps_counters) / sizeof(__u64);
-	struct ps_counters *vals;
+	struct ps_pcpu_counters *vals;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 	vals = calloc((size_t)ncpu * PS_DIR_MAX, sizeof(*vals));
@@ -258,18 +259,10 @@ int ps_read_counters(int stats_fd, struct ps_counters out[PS_DIR_MAX])
 	}
 	memset(out, 0, sizeof(*out) * PS_DIR_MAX);
 	for (i = 0; i < (int)count; i++) {
-		__u64 *dst;
-
 		if (keys[i] >= PS_DIR_MAX)
 			continue;
-		dst = (__u64 *)&out[keys[i]];
-		for (cpu = 0; cpu < ncpu; cpu++) {
-			const __u64 *src = (const __u64 *)(vals + (size_t)i * ncpu + cpu);
-			size_t f;
-
-			for (f = 0; f < nfields; f++)
-				dst[f] += src[f];
-		}
+		for (cpu = 0; cpu < ncpu; cpu++)
+			ps_counters_add(&out[keys[i]], vals + (size_t)i * ncpu + cpu);
 	}
 out:
 	free(vals);

@@ -69,11 +69,8 @@ static __always_inline __u32 ps_tc_mac_hidden(struct __sk_buff *skb)
 static __always_inline void ps_tc_parse(struct ps_pkt *p, void *data, void *data_end,
 					__u32 hidden, __u16 proto)
 {
-	/* Padding too: the filter function reads p as a whole. */
-	__builtin_memset(p, 0, sizeof(*p));
 	if (hidden) {
-		p->l3 = PS_L3_OTHER;
-		p->l4 = PS_L4_NONE;
+		ps_pkt_init(p);
 		ps_parse_l3(p, data, data_end, 0, proto);
 	} else {
 		ps_parse(p, data, data_end);
@@ -121,9 +118,7 @@ static __always_inline int ps_tc(struct __sk_buff *skb, __u32 dir)
 		if ((p.flags & PS_F_VLAN2) ||
 		    (p.bad == PS_BAD_TRUNC && p.bad_layer == PS_LAYER_VLAN &&
 		     (p.flags & PS_F_VLAN1))) {
-			__builtin_memset(&p, 0, sizeof(p));
-			p.l3 = PS_L3_OTHER;
-			p.l4 = PS_L4_NONE;
+			ps_pkt_init(&p);
 			p.flags = PS_F_VLAN1;
 			p.l3_off = sizeof(struct ethhdr) + sizeof(struct ps_vlan_hdr);
 		}

@@ -62,8 +62,6 @@ int ps_xdp(struct xdp_md *ctx)
 	__u32 mask, drop = 0, verdict;
 	struct ps_pkt p;
 
-	/* Padding too: the filter function reads p as a whole. */
-	__builtin_memset(&p, 0, sizeof(p));
 	ps_parse(&p, data, data_end);
 	mask = ps_filter_mask(PS_DIR_XDP, &p);
 	if (mask)

@@ -40,12 +40,11 @@ struct slot {
 	int map_fd;
 	__u32 key;
 	struct ps_counters sum;		/* last read */
-	struct ps_counters *percpu;
+	struct ps_pcpu_counters *percpu;
 };
 
 static int slot_read(struct slot *s, struct ps_counters *out)
 {
-	__u64 *o = (__u64 *)out;
 	int err;
 
 	/* libbpf returns -errno itself; errno alone could be 0 here. */
@@ -53,12 +52,8 @@ static int slot_read(struct slot *s, struct ps_counters *out)
 	if (err)
 		return err;
 	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpus; c++) {
-		const __u64 *x = (const __u64 *)&s->percpu[c];
-
-		for (size_t i = 0; i < sizeof(*out) / 8; i++)
-			o[i] += x[i];
-	}
+	for (int c = 0; c < ncpus; c++)
+		ps_counters_add(out, &s->percpu[c]);
 	return 0;
 }
 
@@ -194,8 +189,8 @@ int main(int argc, char **argv)
 	}
 	sx.map_fd = bpf_map__fd(xdp->maps.ps_stats);
 	st.map_fd = bpf_map__fd(tc->maps.ps_stats);
-	sx.percpu = calloc(ncpus, sizeof(struct ps_counters));
-	st.percpu = calloc(ncpus, sizeof(struct ps_counters));
+	sx.percpu = calloc(ncpus, sizeof(struct ps_pcpu_counters));
+	st.percpu = calloc(ncpus, sizeof(struct ps_pcpu_counters));
 	if (!sx.percpu || !st.percpu || slot_read(&sx, &sx.sum) || slot_read(&st, &st.sum)) {
 		fprintf(stderr, "read ps_stats: %s\n", strerror(errno));
 		goto out;

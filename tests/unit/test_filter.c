@@ -75,7 +75,7 @@ static int prog_fd(int dir)
 static void reset(void)
 {
 	struct ps_rule_stats *zs = calloc(ncpus, sizeof(*zs));
-	struct ps_counters *zc = calloc(ncpus, sizeof(*zc));
+	struct ps_pcpu_counters *zc = calloc(ncpus, sizeof(*zc));
 	struct ps_filter_ctl ctl = { .version = PS_FILTER_VERSION };
 	struct ps_rule empty = {};
 	__u32 k;
@@ -151,7 +151,7 @@ static struct ps_rule_stats rule_stats(int slot, int dir)
 
 static __u64 verdict_count(int dir, int verdict)
 {
-	struct ps_counters *v = calloc(ncpus, sizeof(*v));
+	struct ps_pcpu_counters *v = calloc(ncpus, sizeof(*v));
 	__u32 k = dir;
 	__u64 sum = 0;
 	int c;

@@ -159,8 +159,7 @@ static void field_name(size_t idx, char *buf, size_t n)
 /* Sum of the per-CPU values of one ps_stats slot. */
 static int read_slot(int map_fd, __u32 dir, struct ps_counters *sum)
 {
-	struct ps_counters *v = calloc(ncpus, sizeof(*v));
-	__u64 *s = (__u64 *)sum;
+	struct ps_pcpu_counters *v = calloc(ncpus, sizeof(*v));
 	int err = 0;
 
 	if (!v)
@@ -170,12 +169,8 @@ static int read_slot(int map_fd, __u32 dir, struct ps_counters *sum)
 		err = -errno;
 		goto out;
 	}
-	for (int c = 0; c < ncpus; c++) {
-		const __u64 *x = (const __u64 *)&v[c];
-
-		for (size_t i = 0; i < sizeof(*sum) / 8; i++)
-			s[i] += x[i];
-	}
+	for (int c = 0; c < ncpus; c++)
+		ps_counters_add(sum, &v[c]);
 out:
 	free(v);
 	return err;
