@@ -20,12 +20,13 @@ struct {
 	__type(value, struct ps_rule);
 } ps_rules SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ps_filter_ctl);
-} ps_fctl SEC(".maps");
+/*
+ * The one value of "filter_ctl", a global of its own data section: libbpf
+ * makes the section a one-entry array map of exactly this struct (the
+ * skeleton's maps.data_fctl), user space writes it like any map, and the
+ * programs read it with plain loads, not a lookup, on every packet.
+ */
+struct ps_filter_ctl ps_fctl SEC(".data.fctl");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -243,20 +244,18 @@ static __always_inline int ps_filter_run(void *data, void *data_end, const struc
 
 /*
  * The rule slots to try at dir for packet p.  The common case, no rule,
- * costs one array lookup and one branch in the caller; with rules, a packet
- * whose destination port no rule names (skip, struct ps_filter_ctl) costs a
- * shift and a branch more, and no call.
+ * costs one load and one branch in the caller; with rules, a packet whose
+ * destination port no rule names (skip, struct ps_filter_ctl) costs a shift
+ * and a branch more, and no call.
  */
 static __always_inline __u32 ps_filter_mask(__u32 dir, const struct ps_pkt *p)
 {
-	struct ps_filter_ctl *ctl;
-	__u32 key = 0, mask;
+	__u32 mask;
 
-	ctl = bpf_map_lookup_elem(&ps_fctl, &key);
-	if (!ctl || dir >= PS_DIR_MAX)
+	if (dir >= PS_DIR_MAX)
 		return 0;
-	mask = ctl->mask[dir];
-	if (mask && ((ctl->skip[dir] >> (p->dport & 63)) & 1))
+	mask = ps_fctl.mask[dir];
+	if (mask && ((ps_fctl.skip[dir] >> (p->dport & 63)) & 1))
 		return 0;
 	return mask;
 }

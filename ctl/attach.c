@@ -42,6 +42,7 @@
 
 #include "ctl.h"
 #include "output.h"
+#include "drops.h"	/* struct ps_filter_ctl, which the skeletons embed */
 #include "tc_stats.skel.h"
 #include "xdp_stats.skel.h"
 #include "rtt.h"
@@ -883,7 +884,7 @@ int cmd_attach(int argc, char **argv)
 	if (ps_pin_fd(meta_fd, dir, "meta") ||
 	    ps_pin_fd(bpf_map__fd(tc->maps.ps_stats), dir, "stats") ||
 	    ps_pin_fd(bpf_map__fd(tc->maps.ps_rules), dir, "filter_rules") ||
-	    ps_pin_fd(bpf_map__fd(tc->maps.ps_fctl), dir, "filter_ctl") ||
+	    ps_pin_fd(bpf_map__fd(tc->maps.data_fctl), dir, "filter_ctl") ||
 	    ps_pin_fd(bpf_map__fd(tc->maps.ps_fstats), dir, "filter_stats")) {
 		goto out_pins;
 	}
@@ -908,7 +909,7 @@ int cmd_attach(int argc, char **argv)
 		if (bpf_map__reuse_fd(xdp->maps.ps_stats, bpf_map__fd(tc->maps.ps_stats)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_meta, bpf_map__fd(tc->maps.ps_meta)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rules, bpf_map__fd(tc->maps.ps_rules)) ||
-		    bpf_map__reuse_fd(xdp->maps.ps_fctl, bpf_map__fd(tc->maps.ps_fctl)) ||
+		    bpf_map__reuse_fd(xdp->maps.data_fctl, bpf_map__fd(tc->maps.data_fctl)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_fstats, bpf_map__fd(tc->maps.ps_fstats)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rtt_out, bpf_map__fd(tc->maps.ps_rtt_out)) ||
 		    bpf_map__reuse_fd(xdp->maps.ps_rtt_ts, bpf_map__fd(tc->maps.ps_rtt_ts)) ||

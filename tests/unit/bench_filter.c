@@ -83,9 +83,9 @@ int main(int argc, char **argv)
 			/* Flip the order every round: drift hits every setup alike. */
 			int ss = r % 2 ? S_MAX - 1 - s : s;
 
-			set_rules(bpf_map__fd(xdp->maps.ps_rules), bpf_map__fd(xdp->maps.ps_fctl),
+			set_rules(bpf_map__fd(xdp->maps.ps_rules), bpf_map__fd(xdp->maps.data_fctl),
 				  PS_DIR_XDP, ss);
-			set_rules(bpf_map__fd(tc->maps.ps_rules), bpf_map__fd(tc->maps.ps_fctl),
+			set_rules(bpf_map__fd(tc->maps.ps_rules), bpf_map__fd(tc->maps.data_fctl),
 				  PS_DIR_TC_IN, ss);
 			if (bench_run(bpf_program__fd(xdp->progs.ps_xdp), &f, repeat, &t[0][ss][r],
 				      NULL) ||

@@ -155,9 +155,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (rule && (set_rule(bpf_map__fd(xdp[s]->maps.ps_rules),
-				      bpf_map__fd(xdp[s]->maps.ps_fctl), PS_DIR_XDP, s != 4) ||
+				      bpf_map__fd(xdp[s]->maps.data_fctl), PS_DIR_XDP, s != 4) ||
 			     set_rule(bpf_map__fd(tc[s]->maps.ps_rules),
-				      bpf_map__fd(tc[s]->maps.ps_fctl), PS_DIR_TC_IN, s != 4))) {
+				      bpf_map__fd(tc[s]->maps.data_fctl), PS_DIR_TC_IN, s != 4))) {
 			fprintf(stderr, "bench_progrun: set the filter rule: %s\n", strerror(errno));
 			goto out;
 		}

@@ -14,6 +14,7 @@
  */
 #include <linux/bpf.h>
 #include "pktscope.h"
+#include "drops.h"	/* struct ps_filter_ctl, which the skeletons embed */
 #include "xdp_stats.skel.h"
 #include "tc_stats.skel.h"
 #include "bench.h"

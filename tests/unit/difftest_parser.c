@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktscope.h"
+#include "drops.h"	/* struct ps_filter_ctl, which the skeletons embed */
 #include "xdp_stats.skel.h"
 #include "tc_stats.skel.h"
 

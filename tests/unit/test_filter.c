@@ -51,7 +51,7 @@ static int rules_fd(int dir)
 
 static int ctl_fd(int dir)
 {
-	return dir == PS_DIR_XDP ? bpf_map__fd(xdp->maps.ps_fctl) : bpf_map__fd(tc->maps.ps_fctl);
+	return dir == PS_DIR_XDP ? bpf_map__fd(xdp->maps.data_fctl) : bpf_map__fd(tc->maps.data_fctl);
 }
 
 static int fstats_fd(int dir)

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "pktscope.h"
 #include "rtt.h"
+#include "drops.h"	/* struct ps_filter_ctl, which the skeletons embed */
 #include "xdp_stats.skel.h"
 #include "tc_stats.skel.h"
 #include "frames.h"
