@@ -31,7 +31,7 @@
 #ifndef PKTSCOPE_RTT_H
 #define PKTSCOPE_RTT_H
 
-#define PS_RTT_LAYOUT_VERSION	2
+#define PS_RTT_LAYOUT_VERSION	3
 
 enum ps_rtt_src {
 	PS_RTT_SRC_TS = 0,
@@ -92,6 +92,16 @@ struct ps_rtt_ts_slot {
 	__u64 j;		/* jiffies when t was published (ps_rtt_ts_older) */
 };
 _Static_assert(sizeof(struct ps_rtt_ts_slot) == 64, "struct ps_rtt_ts_slot layout changed");
+
+/*
+ * An element of the timestamp table: the two neighbouring slots a flow may
+ * use (slots 2i and 2i + 1, a 2-way set), so that one lookup finds both.  In
+ * memory the table is still PS_RTT_TS_SLOTS slots in a row.
+ */
+struct ps_rtt_ts_set {
+	struct ps_rtt_ts_slot slot[2];
+};
+_Static_assert(sizeof(struct ps_rtt_ts_set) == 128, "struct ps_rtt_ts_set layout changed");
 
 #define PS_RTT_SEG_RETRANS	(1u << 0)
 #define PS_RTT_SEG_SYN		(1u << 1)
@@ -214,10 +224,10 @@ struct {
 /* Mappable: user space counts the pending slots without a syscall per slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PS_RTT_TS_SLOTS);
+	__uint(max_entries, PS_RTT_TS_SLOTS / 2);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct ps_rtt_ts_slot);
+	__type(value, struct ps_rtt_ts_set);
 } ps_rtt_ts SEC(".maps");
 
 struct {
@@ -619,12 +629,15 @@ struct ps_rtt_ts_pair {
 
 static __always_inline int ps_rtt_ts_pair(struct ps_rtt_ts_pair *pr, const struct ps_rtt_flow *f)
 {
-	__u32 k0 = ps_rtt_ts_index(f), k1 = k0 ^ 1;
+	__u32 k = ps_rtt_ts_index(f), set = k / 2;
+	struct ps_rtt_ts_set *st;
 
-	pr->s[0] = bpf_map_lookup_elem(&ps_rtt_ts, &k0);
-	pr->s[1] = bpf_map_lookup_elem(&ps_rtt_ts, &k1);
-	if (!pr->s[0] || !pr->s[1])
+	/* The flow's first choice is slot k, the other one of its set second. */
+	st = bpf_map_lookup_elem(&ps_rtt_ts, &set);
+	if (!st)
 		return -1;
+	pr->s[0] = &st->slot[k & 1];
+	pr->s[1] = &st->slot[(k & 1) ^ 1];
 	pr->t[0] = *(volatile __u64 *)&pr->s[0]->t;
 	pr->t[1] = *(volatile __u64 *)&pr->s[1]->t;
 	pr->own = -1;
@@ -735,8 +748,8 @@ static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsec
 static __always_inline bool ps_rtt_ts_maybe_in(const struct ps_pkt *p, void *data,
 					       void *data_end, __u16 lport, __u16 rport)
 {
-	struct ps_rtt_ts_slot *s0, *s1;
-	__u32 off = p->l3_off, l, r, k0, k1;
+	struct ps_rtt_ts_set *st;
+	__u32 off = p->l3_off, l, r, set;
 
 	if (off > PS_RTT_MAX_OFF)
 		return false;
@@ -758,13 +771,11 @@ static __always_inline bool ps_rtt_ts_maybe_in(const struct ps_pkt *p, void *dat
 	} else {
 		return false;
 	}
-	k0 = ps_rtt_ts_hash(l, r, lport, rport);
-	k1 = k0 ^ 1;
-	s0 = bpf_map_lookup_elem(&ps_rtt_ts, &k0);
-	s1 = bpf_map_lookup_elem(&ps_rtt_ts, &k1);
-	if (!s0 || !s1)
+	set = ps_rtt_ts_hash(l, r, lport, rport) / 2;
+	st = bpf_map_lookup_elem(&ps_rtt_ts, &set);
+	if (!st)
 		return false;
-	return *(volatile __u64 *)&s0->t > 1 || *(volatile __u64 *)&s1->t > 1;
+	return *(volatile __u64 *)&st->slot[0].t > 1 || *(volatile __u64 *)&st->slot[1].t > 1;
 }
 
 /* The key of the flow, with its ports (host order); 0 when built. */

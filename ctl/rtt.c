@@ -77,7 +77,8 @@ static int rtt_open(const char *dir, struct rtt_pins *r, bool quiet)
 	 * already said which pktscope made it and what to do: one message.
 	 */
 	if (r->ctrs_fd >= 0)
-		r->ts_fd = open_pin(dir, "rtt_ts", sizeof(struct ps_rtt_ts_slot), &r->ts_max, quiet);
+		r->ts_fd = open_pin(dir, "rtt_ts", sizeof(struct ps_rtt_ts_set), &r->ts_max, quiet);
+	r->ts_max *= 2;		/* slots: two a set */
 	r->ctl_fd = open_pin(dir, "rtt_ctl", sizeof(struct ps_rtt_ctl), NULL, quiet);
 	r->events_fd = open_pin(dir, "rtt_events", 0, NULL, quiet);
 	if (r->flows_fd < 0 || r->out_fd < 0 || r->ts_fd < 0 || r->ctrs_fd < 0 ||

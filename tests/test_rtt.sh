@@ -329,12 +329,14 @@ else
 	fail outstanding_within_bound "outstanding peak $peak (max $max), flows peak $fpeak (max $fmax)"
 fi
 check_eq outstanding_count_matches_bpftool "$n" "$(rtt_json | jq .counters.outstanding)"
-# The timestamp table: its pending slots as bpftool reads them: t (bytes
-# 48..55 of struct ps_rtt_ts_slot, little-endian) above 1.
-check_eq ts_slots_max_entries 16384 "$(bpftool map show pinned "$PIN_DIR/rtt_ts" -j | jq .max_entries)"
+# The timestamp table: 8192 sets of two 64-byte slots; its pending slots as
+# bpftool reads them: t (bytes 48..55 of each slot, little-endian) above 1.
+check_eq ts_sets_entries_size "8192 128" \
+	"$(bpftool map show pinned "$PIN_DIR/rtt_ts" -j | jq -r '"\(.max_entries) \(.bytes_value)"')"
 ts_pending_bpftool() {
-	bpftool map dump pinned "$PIN_DIR/rtt_ts" -j | jq '[.[] | select((.value[49:56] |
-		any(. != "0x00")) or (.value[48] != "0x00" and .value[48] != "0x01"))] | length'
+	bpftool map dump pinned "$PIN_DIR/rtt_ts" -j | jq '[.[] | .value as $v | 0, 64 |
+		select(($v[. + 49:. + 56] | any(. != "0x00")) or
+		       ($v[. + 48] != "0x00" and $v[. + 48] != "0x01"))] | length'
 }
 # Each connection's SYN -> SYN-ACK is one handshake sample, a resent SYN
 # included: with timestamps its fresh TSval says which SYN was answered.
