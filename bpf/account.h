@@ -44,14 +44,17 @@ static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
 	}
 	if (verdict < PS_V_MAX)
 		c->verdict[verdict]++;
-	if (p->bad && p->bad_layer < PS_LAYER_MAX) {
-		if (p->bad == PS_BAD_TRUNC)
-			c->truncated[p->bad_layer]++;
-		else
-			c->malformed[p->bad_layer]++;
-	}
-	/* Rare flags share one test so the common packet takes one branch. */
+	/*
+	 * Rare flags, a bad header among them (PS_F_BAD), share one test so
+	 * the common packet takes one branch.
+	 */
 	if (p->flags) {
+		if (p->bad && p->bad_layer < PS_LAYER_MAX) {
+			if (p->bad == PS_BAD_TRUNC)
+				c->truncated[p->bad_layer]++;
+			else
+				c->malformed[p->bad_layer]++;
+		}
 		if (p->flags & PS_F_VLAN2)
 			c->qinq++;
 		else if (p->flags & PS_F_VLAN1)

@@ -52,6 +52,7 @@
 #define PS_F_V4OPT	(1u << 4)
 #define PS_F_V6EXT	(1u << 5)
 #define PS_F_LATERFRAG	(1u << 6)	/* non-first fragment: no L4 header */
+#define PS_F_BAD	(1u << 7)	/* bad != 0: one test of flags covers it */
 
 enum ps_bad {
 	PS_BAD_NONE = 0,
@@ -95,6 +96,7 @@ static __always_inline int ps_bad(struct ps_pkt *p, int kind, int layer)
 {
 	p->bad = kind;
 	p->bad_layer = layer;
+	p->flags |= PS_F_BAD;
 	return 0;
 }
 

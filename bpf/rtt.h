@@ -880,7 +880,7 @@ static __always_inline void ps_rtt_icmp(struct ps_rtt_flow *f, __u8 *h, void *da
  */
 static __always_inline bool ps_rtt_wants(const struct ps_pkt *p)
 {
-	if (p->bad || (p->flags & PS_F_LATERFRAG))
+	if (p->flags & (PS_F_BAD | PS_F_LATERFRAG))
 		return false;
 	return p->l4 == PS_L4_TCP || p->l4 == PS_L4_ICMP || p->l4 == PS_L4_ICMPV6;
 }
