@@ -55,18 +55,7 @@ static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
 			else
 				c->malformed[p->bad_layer]++;
 		}
-		if (p->flags & PS_F_VLAN2)
-			c->qinq++;
-		else if (p->flags & PS_F_VLAN1)
-			c->vlan++;
-		if (p->flags & PS_F_V4FRAG)
-			c->ipv4_frag++;
-		if (p->flags & PS_F_V6FRAG)
-			c->ipv6_frag++;
-		if (p->flags & PS_F_V4OPT)
-			c->ipv4_options++;
-		if (p->flags & PS_F_V6EXT)
-			c->ipv6_ext++;
+		c->flagsets[p->flags & (PS_FLAGSETS - 1)]++;
 	}
 
 	b = ps_hist_bucket(len);

@@ -44,13 +44,7 @@
 /* Extension headers walked before giving up (deliberate stop, L4 other). */
 #define PS_IPV6_EXT_MAX		8
 
-/* Bits in ps_pkt.flags */
-#define PS_F_VLAN1	(1u << 0)
-#define PS_F_VLAN2	(1u << 1)
-#define PS_F_V4FRAG	(1u << 2)
-#define PS_F_V6FRAG	(1u << 3)
-#define PS_F_V4OPT	(1u << 4)
-#define PS_F_V6EXT	(1u << 5)
+/* Bits in ps_pkt.flags past the counted ones (PS_F_VLAN1.. in pktscope.h) */
 #define PS_F_LATERFRAG	(1u << 6)	/* non-first fragment: no L4 header */
 #define PS_F_BAD	(1u << 7)	/* bad != 0: one test of flags covers it */
 

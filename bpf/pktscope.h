@@ -132,6 +132,20 @@ static inline __u32 ps_hist_bucket(__u64 len)
 }
 
 /*
+ * What a packet carries besides its class, the low bits of the parser's
+ * flags: each combination has its own counter (ps_pcpu_counters.flagsets),
+ * so a tagged, fragmented or optioned packet costs one counter update
+ * however many of these it has.
+ */
+#define PS_F_VLAN1	(1u << 0)	/* one VLAN tag (or more) */
+#define PS_F_VLAN2	(1u << 1)	/* a second VLAN tag */
+#define PS_F_V4FRAG	(1u << 2)	/* IPv4 fragment, first or later */
+#define PS_F_V6FRAG	(1u << 3)	/* IPv6 with a fragment header */
+#define PS_F_V4OPT	(1u << 4)	/* IPv4 header longer than 20 bytes */
+#define PS_F_V6EXT	(1u << 5)	/* IPv6 with >= 1 extension header */
+#define PS_FLAGSETS	64		/* combinations of the bits above */
+
+/*
  * A packet's class, its (L3, L4) pair: the index of the per-class counters
  * of struct ps_pcpu_counters.
  */
@@ -155,16 +169,11 @@ struct ps_pcpu_counters {
 	__u64 verdict[PS_V_MAX];
 	__u64 truncated[PS_LAYER_MAX];	/* header did not fit in the packet */
 	__u64 malformed[PS_LAYER_MAX];	/* header fit but a field was invalid */
-	__u64 vlan;			/* packets with one VLAN tag */
-	__u64 qinq;			/* packets with two VLAN tags */
-	__u64 ipv4_frag;		/* IPv4 fragments (first and later) */
-	__u64 ipv6_frag;		/* IPv6 with a fragment header */
-	__u64 ipv4_options;		/* IPv4 headers longer than 20 bytes */
-	__u64 ipv6_ext;			/* IPv6 with >= 1 extension header */
+	__u64 flagsets[PS_FLAGSETS];	/* by the packet's PS_F_VLAN1..V6EXT bits */
 	__u64 hist[PS_HIST_SLOTS];	/* only PS_HIST_BUCKETS are used */
 };
 _Static_assert(sizeof(struct ps_pcpu_counters) ==
-	       8 * (2 * PS_CLS_MAX + PS_V_MAX + 2 * PS_LAYER_MAX + 6 + PS_HIST_SLOTS),
+	       8 * (2 * PS_CLS_MAX + PS_V_MAX + 2 * PS_LAYER_MAX + PS_FLAGSETS + PS_HIST_SLOTS),
 	       "struct ps_pcpu_counters has padding or a changed layout");
 
 /* The counters of one direction as readers see them (all CPUs summed). */
@@ -192,7 +201,7 @@ _Static_assert(sizeof(struct ps_counters) ==
 	       "struct ps_counters has padding or a changed layout");
 
 #ifndef __bpf__
-/* Add one per-CPU value v to c: its own counters, and the sums of its classes. */
+/* Add one per-CPU value v to c: its own counters, and the sums of its classes and flag sets. */
 static inline void ps_counters_add(struct ps_counters *c, const struct ps_pcpu_counters *v)
 {
 	int i;
@@ -211,12 +220,22 @@ static inline void ps_counters_add(struct ps_counters *c, const struct ps_pcpu_c
 		c->truncated[i] += v->truncated[i];
 		c->malformed[i] += v->malformed[i];
 	}
-	c->vlan += v->vlan;
-	c->qinq += v->qinq;
-	c->ipv4_frag += v->ipv4_frag;
-	c->ipv6_frag += v->ipv6_frag;
-	c->ipv4_options += v->ipv4_options;
-	c->ipv6_ext += v->ipv6_ext;
+	for (i = 1; i < PS_FLAGSETS; i++) {
+		__u64 n = v->flagsets[i];
+
+		if (i & PS_F_VLAN2)
+			c->qinq += n;
+		else if (i & PS_F_VLAN1)
+			c->vlan += n;
+		if (i & PS_F_V4FRAG)
+			c->ipv4_frag += n;
+		if (i & PS_F_V6FRAG)
+			c->ipv6_frag += n;
+		if (i & PS_F_V4OPT)
+			c->ipv4_options += n;
+		if (i & PS_F_V6EXT)
+			c->ipv6_ext += n;
+	}
 	for (i = 0; i < PS_HIST_SLOTS; i++)
 		c->hist[i] += v->hist[i];
 }
