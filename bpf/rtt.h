@@ -178,18 +178,23 @@ struct ps_rtt_event {
 };
 _Static_assert(sizeof(struct ps_rtt_event) == 64, "struct ps_rtt_event layout changed");
 
+#define PS_RTT_TS_BITS		14	/* log2(PS_RTT_TS_SLOTS) */
+_Static_assert(1u << PS_RTT_TS_BITS == PS_RTT_TS_SLOTS, "PS_RTT_TS_BITS");
+
 /*
  * Index of flow f in the timestamp table: a multiplicative hash, no map.
- * Outside __bpf__: tests find colliding flows with it.
+ * The remote address is turned half-way round, so that its varying low
+ * bits do not cancel the local address's or the ports'; then the top bits
+ * of one multiplication by the golden ratio (Fibonacci hashing, which
+ * spreads consecutive ports and hosts evenly).  One multiplication, not a
+ * chain of three: the ingress check of every TCP segment with timestamps
+ * waits for it.  Outside __bpf__: tests find colliding flows with it.
  */
 static inline __u32 ps_rtt_ts_hash(__u32 l, __u32 r, __u16 lport, __u16 rport)
 {
-	__u32 h;
+	__u32 x = l ^ (r << 16 | r >> 16) ^ ((__u32)lport << 16 | rport);
 
-	h = (l * 0x9e3779b1u) ^ r;
-	h = (h * 0x85ebca6bu) ^ ((__u32)lport << 16 | rport);
-	h *= 0xc2b2ae35u;
-	return (h ^ (h >> 16)) & (PS_RTT_TS_SLOTS - 1);
+	return (x * 0x9e3779b1u) >> (32 - PS_RTT_TS_BITS);
 }
 
 /* l and r: the XOR of the address's 32-bit words (an IPv4 address is one). */
