@@ -26,14 +26,18 @@ struct {
 	__type(value, struct ps_meta);
 } ps_meta SEC(".maps");
 
-/* Count one packet of len bytes seen at dir, with the program's verdict. */
-static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
-				       __u64 len, __u32 verdict)
+/* The per-CPU counters of dir (NULL only for a dir out of range). */
+static __always_inline struct ps_pcpu_counters *ps_stats_of(__u32 dir)
 {
-	struct ps_pcpu_counters *c;
+	return bpf_map_lookup_elem(&ps_stats, &dir);
+}
+
+/* Count one packet of len bytes in c (ps_stats_of), with the program's verdict. */
+static __always_inline void ps_account_in(struct ps_pcpu_counters *c, const struct ps_pkt *p,
+					  __u64 len, __u32 verdict)
+{
 	__u32 b, k;
 
-	c = bpf_map_lookup_elem(&ps_stats, &dir);
 	if (!c)
 		return;
 
@@ -61,6 +65,13 @@ static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
 	b = ps_hist_bucket(len);
 	if (b < PS_HIST_SLOTS)
 		c->hist[b]++;
+}
+
+/* Count one packet of len bytes seen at dir, with the program's verdict. */
+static __always_inline void ps_account(__u32 dir, const struct ps_pkt *p,
+				       __u64 len, __u32 verdict)
+{
+	ps_account_in(ps_stats_of(dir), p, len, verdict);
 }
 
 #endif /* PKTSCOPE_ACCOUNT_H */

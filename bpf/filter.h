@@ -242,22 +242,29 @@ static __always_inline int ps_filter_run(void *data, void *data_end, const struc
 	return 0;
 }
 
-/*
- * The rule slots to try at dir for packet p.  The common case, no rule,
- * costs one load and one branch in the caller; with rules, a packet whose
- * destination port no rule names (skip, struct ps_filter_ctl) costs a shift
- * and a branch more, and no call.
- */
-static __always_inline __u32 ps_filter_mask(__u32 dir, const struct ps_pkt *p)
+/* The control word's mask of dir: the rule slots that apply there at all. */
+static __always_inline __u32 ps_filter_word(__u32 dir)
 {
-	__u32 mask;
+	return dir < PS_DIR_MAX ? ps_fctl.mask[dir] : 0;
+}
 
-	if (dir >= PS_DIR_MAX)
-		return 0;
-	mask = ps_fctl.mask[dir];
-	if (mask && ((ps_fctl.skip[dir] >> (p->dport & 63)) & 1))
+/*
+ * The rule slots to try for packet p at dir, of mask (ps_filter_word).  The
+ * common case, no rule, costs one load and one branch in the caller; with
+ * rules, a packet whose destination port no rule names (skip, struct
+ * ps_filter_ctl) costs a shift and a branch more, and no call.
+ */
+static __always_inline __u32 ps_filter_slots(__u32 dir, __u32 mask, const struct ps_pkt *p)
+{
+	if (mask && dir < PS_DIR_MAX && ((ps_fctl.skip[dir] >> (p->dport & 63)) & 1))
 		return 0;
 	return mask;
+}
+
+/* Both steps at once, where the word is read when it is needed. */
+static __always_inline __u32 ps_filter_mask(__u32 dir, const struct ps_pkt *p)
+{
+	return ps_filter_slots(dir, ps_filter_word(dir), p);
 }
 
 #endif /* PKTSCOPE_FILTER_H */
