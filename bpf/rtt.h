@@ -748,14 +748,39 @@ static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsec
 }
 
 /*
- * Whether either timestamp-table slot of an ingress segment's flow is
- * pending: the index ps_rtt_ts_index gives the key ps_rtt_key would build,
- * computed off the packet.  Most segments a sender receives answer nothing
- * (one TSval per flow per round trip is pending), and they are done here,
- * without building the 40-byte key.
+ * Whether slot s can answer an ingress segment that echoes tsecr: it is
+ * pending, and tsecr is its TSval or later (ps_rtt_ts_in samples the one and
+ * gives up on the other).  An echo of an earlier TSval changes nothing, and
+ * that is most of what a sender receives: its flow has a TSval pending
+ * nearly all the time, and the ACKs of the round trip before echo older
+ * ones.  A slot rewritten between the two reads of t goes to the full check;
+ * so does any slot whose TSval is at or before tsecr, whichever flow it
+ * holds (ps_rtt_ts_in compares the flow).  tsval shares t's cache line.
+ */
+static __always_inline bool ps_rtt_ts_slot_answers(const struct ps_rtt_ts_slot *s, __u32 tsecr)
+{
+	__u64 t = *(volatile __u64 *)&s->t;
+	__u32 tsval;
+
+	if (t <= 1)
+		return false;
+	tsval = *(volatile __u32 *)&s->tsval;
+	if (*(volatile __u64 *)&s->t != t)
+		return true;
+	return (__s32)(tsecr - tsval) >= 0;
+}
+
+/*
+ * Whether either timestamp-table slot of an ingress segment's flow may be
+ * answered by its TSecr (ps_rtt_ts_slot_answers): the index ps_rtt_ts_index
+ * gives the key ps_rtt_key would build, computed off the packet.  Most
+ * segments a host receives answer nothing (one TSval per flow per round
+ * trip is pending, and most ACKs echo an earlier one), and they are done
+ * here, without building the 40-byte key or calling the RTT function.
  */
 static __always_inline bool ps_rtt_ts_maybe_in(const struct ps_pkt *p, void *data,
-					       void *data_end, __u16 lport, __u16 rport)
+					       void *data_end, __u16 lport, __u16 rport,
+					       __u32 tsecr)
 {
 	struct ps_rtt_ts_set *st;
 	__u32 off = p->l3_off, l, r, set;
@@ -784,7 +809,8 @@ static __always_inline bool ps_rtt_ts_maybe_in(const struct ps_pkt *p, void *dat
 	st = bpf_map_lookup_elem(&ps_rtt_ts, &set);
 	if (!st)
 		return false;
-	return *(volatile __u64 *)&st->slot[0].t > 1 || *(volatile __u64 *)&st->slot[1].t > 1;
+	return ps_rtt_ts_slot_answers(&st->slot[0], tsecr) ||
+	       ps_rtt_ts_slot_answers(&st->slot[1], tsecr);
 }
 
 /* The key of the flow, with its ports (host order); 0 when built. */
@@ -821,7 +847,7 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, const struct ps_pk
 		 * answers through the table only, one without through seq/ack.
 		 */
 		if (has_ts) {
-			if (tsecr && ps_rtt_ts_maybe_in(p, data, data_end, lport, rport) &&
+			if (tsecr && ps_rtt_ts_maybe_in(p, data, data_end, lport, rport, tsecr) &&
 			    !ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
 				ps_rtt_ts_in(f, tsecr);
 			return;
@@ -897,23 +923,26 @@ static __always_inline bool ps_rtt_wants(const struct ps_pkt *p)
 /*
  * Whether an ingress packet certainly has nothing to close: a TCP segment
  * with timestamps in the layout Linux sends (NOP, NOP, timestamps first)
- * whose flow has neither slot of its pair pending.  That is most of what a
- * host receives, and the programs test it before they call the RTT function:
- * no call, no option walk.  Anything else (other option layouts, segments
+ * whose TSecr answers neither slot of its flow's pair (none pending, or an
+ * echo of an earlier TSval).  That is most of what a host receives, and the
+ * programs test it before they call the RTT function: no call, no option
+ * walk.  Anything else (other option layouts, segments
  * without timestamps, ICMP) goes to ps_rtt_run, which decides the same way.
  */
 static __always_inline bool ps_rtt_in_idle(const struct ps_pkt *p, void *data, void *data_end)
 {
 	struct tcphdr *tcp;
-	__u32 off = p->l4_off;
+	__u32 off = p->l4_off, tsecr;
 
 	if (p->l4 != PS_L4_TCP || !off || off > PS_RTT_MAX_OFF)
 		return false;
 	tcp = data + off;
 	if ((void *)(tcp + 1) > data_end || !ps_rtt_ts_usual(tcp, data_end))
 		return false;
-	return !ps_rtt_ts_maybe_in(p, data, data_end, bpf_ntohs(tcp->dest),
-				   bpf_ntohs(tcp->source));
+	/* TSecr (after NOP, NOP, kind, length, TSval); 0 echoes nothing. */
+	tsecr = bpf_ntohl(*(__be32 *)((__u8 *)(tcp + 1) + 8));
+	return !tsecr || !ps_rtt_ts_maybe_in(p, data, data_end, bpf_ntohs(tcp->dest),
+					     bpf_ntohs(tcp->source), tsecr);
 }
 
 /*

@@ -9,6 +9,10 @@
  * The frames repeat, so the steady state measured is: egress a TSval already
  * outstanding (a duplicate: one failed hash insert), a segment range already
  * sent (a retransmission), ingress an echo that matches nothing (lookups).
+ * tcp4_ts_ack is what a sender receives most: the ACK of tcp4_ts_100's flow,
+ * while that flow's TSval (timed by the egress runs before it, the XDP and TC
+ * objects sharing their RTT maps as attach makes them) is pending, echoing
+ * an earlier TSval.
  *
  *   bench_rtt [-r repeat] [-n rounds] [-v]
  */
@@ -20,7 +24,7 @@
 #include "bench.h"
 
 #define MAX_ROUNDS	BENCH_MAX_ROUNDS
-#define NFRAMES		4
+#define NFRAMES		5
 
 struct bench_frame {
 	const char *name;
@@ -66,6 +70,17 @@ static void build_frames(struct bench_frame *bf)
 	p[5] = 7;		/* id */
 	p[7] = 1;		/* sequence */
 	f_pad_to(&bf[3].f, 98); f_fin(&bf[3].f);
+
+	/* tcp4_ts_100 answered: addresses and ports swapped, a pure ACK. */
+	bf[4].name = "tcp4_ts_ack";
+	tcp_frame(&bf[4].f, true, 0);
+	p = bf[4].f.b + bf[4].f.ip4;
+	memcpy(p + 12, "\x0a\x00\x00\x02\x0a\x00\x00\x01", 8);
+	p += 20;
+	put16(p, 80);
+	put16(p + 2, 40000);
+	memcpy(p + 20 + 4, "\x00\x00\x00\x07\x00\x00\xff\xff", 8);	/* TSval, TSecr */
+	f_fin(&bf[4].f);
 }
 
 int main(int argc, char **argv)
@@ -91,7 +106,8 @@ int main(int argc, char **argv)
 		tc[i]->rodata->ps_rtt_on = i;
 		/* TC ingress does the ingress side here, as without XDP. */
 		tc[i]->rodata->ps_rtt_xdp = 0;
-		if (xdp_stats_bpf__load(xdp[i]) || tc_stats_bpf__load(tc[i]))
+		if (tc_stats_bpf__load(tc[i]) || share_rtt_maps(xdp[i]->obj, tc[i]->obj) ||
+		    xdp_stats_bpf__load(xdp[i]))
 			goto load_err;
 	}
 

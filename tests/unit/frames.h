@@ -10,6 +10,7 @@
 #define PS_TEST_FRAMES_H
 
 #include <stddef.h>
+#include <bpf/libbpf.h>
 #include <string.h>
 #include <linux/types.h>
 
@@ -222,6 +223,26 @@ static inline void f_fin(struct frame *f)
 		put16(f->b + f->ip6 + 4, f->len - f->ip6 - 40);
 	if (f->udp >= 0)
 		put16(f->b + f->udp + 4, f->len - f->udp);
+}
+
+/*
+ * Make obj (not loaded yet) use src's passive-RTT maps, as attach makes an
+ * interface's XDP and TC objects share them: what one program records, the
+ * other's ingress side answers.
+ */
+static inline int share_rtt_maps(struct bpf_object *obj, struct bpf_object *src)
+{
+	static const char *const names[] = { "ps_rtt_out", "ps_rtt_ts", "ps_rtt_flows",
+					     "ps_rtt_hist", "ps_rtt_ctrs" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
+		struct bpf_map *from = bpf_object__find_map_by_name(src, names[i]);
+
+		if (!m || !from || bpf_map__reuse_fd(m, bpf_map__fd(from)))
+			return -1;
+	}
+	return 0;
 }
 
 #endif /* PS_TEST_FRAMES_H */

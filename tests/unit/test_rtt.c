@@ -226,22 +226,6 @@ static void icmp(bool out, __u8 type, __u16 id, __u16 seq)
 
 static int verbose;
 
-/* Make obj use tc's RTT maps, as attach hands them from one object to the other. */
-static int share_rtt_maps(struct bpf_object *obj, const struct tc_stats_bpf *tc)
-{
-	static const char *const names[] = { "ps_rtt_out", "ps_rtt_ts", "ps_rtt_flows",
-					     "ps_rtt_hist", "ps_rtt_ctrs" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
-		struct bpf_map *src = bpf_object__find_map_by_name(tc->obj, names[i]);
-
-		if (!m || !src || bpf_map__reuse_fd(m, bpf_map__fd(src)))
-			return -1;
-	}
-	return 0;
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
@@ -278,8 +262,8 @@ int main(void)
 	tcin->rodata->ps_rtt_xdp = 0;
 	if (tc_stats_bpf__load(tc) || tc_stats_bpf__load(off))
 		goto load_err;
-	if (share_rtt_maps(xdp->obj, tc) || xdp_stats_bpf__load(xdp) ||
-	    share_rtt_maps(tcin->obj, tc) || tc_stats_bpf__load(tcin))
+	if (share_rtt_maps(xdp->obj, tc->obj) || xdp_stats_bpf__load(xdp) ||
+	    share_rtt_maps(tcin->obj, tc->obj) || tc_stats_bpf__load(tcin))
 		goto load_err;
 	out_fd = bpf_program__fd(tc->progs.ps_tc_out);
 	in_fd = bpf_program__fd(xdp->progs.ps_xdp);
