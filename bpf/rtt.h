@@ -12,9 +12,9 @@
  *               of the flow, 2-way; no hash map on the packet path): egress records
  *               the TSval of a segment that carries data, SYN or FIN when the
  *               flow's slot is free; the first ingress segment of the reverse
- *               flow whose TSecr equals it closes the sample, one whose TSecr
- *               is later frees the slot without one (its echo was skipped or
- *               lost).  So a flow gives about one sample per round trip, like
+ *               flow whose TSecr equals it and that acknowledges that segment
+ *               closes the sample, one whose TSecr is later frees the slot
+ *               without one (its echo was skipped or lost).  So a flow gives about one sample per round trip, like
  *               a ping that rides on the flow's own segments.  A retransmitted
  *               SYN replaces its pending TSval: its fresh TSval tells which
  *               SYN the SYN-ACK answers (RFC 7323 RTTM), no Karn ambiguity.
@@ -31,7 +31,7 @@
 #ifndef PKTSCOPE_RTT_H
 #define PKTSCOPE_RTT_H
 
-#define PS_RTT_LAYOUT_VERSION	3
+#define PS_RTT_LAYOUT_VERSION	4
 
 enum ps_rtt_src {
 	PS_RTT_SRC_TS = 0,
@@ -89,7 +89,9 @@ struct ps_rtt_ts_slot {
 	__u32 tsval;
 	__u32 flags;		/* PS_RTT_TS_* */
 	__u64 t;
-	__u64 j;		/* jiffies when t was published (ps_rtt_ts_older) */
+	__u32 j;		/* jiffies (low 32 bits) when t was published
+				 * (ps_rtt_ts_older) */
+	__u32 end;		/* sequence number after the timed segment */
 };
 _Static_assert(sizeof(struct ps_rtt_ts_slot) == 64, "struct ps_rtt_ts_slot layout changed");
 
@@ -620,7 +622,7 @@ static __always_inline __u64 ps_rtt_ts_age(__u64 t)
  */
 static __always_inline bool ps_rtt_ts_older(const struct ps_rtt_ts_slot *s, __u64 t, __u64 ns)
 {
-	if (bpf_jiffies64() - *(volatile __u64 *)&s->j < ns / 10000000)
+	if ((__u32)bpf_jiffies64() - *(volatile __u32 *)&s->j < ns / 10000000)
 		return false;
 	return ps_rtt_ts_age(t) >= ns;
 }
@@ -658,10 +660,12 @@ static __always_inline int ps_rtt_ts_pair(struct ps_rtt_ts_pair *pr, const struc
 }
 
 /*
- * Egress segment with timestamps that elicits an answer: record its TSval
- * unless the flow has one pending (see struct ps_rtt_ts_slot).
+ * Egress segment with timestamps that elicits an answer, ending before
+ * sequence number end: record its TSval unless the flow has one pending
+ * (see struct ps_rtt_ts_slot).
  */
-static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsval, bool syn)
+static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsval, bool syn,
+					  __u32 end)
 {
 	struct ps_rtt_counters *c = ps_rtt_ctr();
 	struct ps_rtt_ts_pair pr;
@@ -701,8 +705,9 @@ static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsv
 	}
 	__builtin_memcpy(&s->f, f, sizeof(*f));
 	s->tsval = tsval;
+	s->end = end;
 	s->flags = syn ? PS_RTT_TS_SYN : 0;
-	s->j = bpf_jiffies64();
+	s->j = bpf_jiffies64();	/* the low 32 bits: differences wrap right */
 	/* Published last, by an atomic exchange: a full barrier. */
 	__sync_lock_test_and_set(&s->t, bpf_ktime_get_ns());
 	if (c)
@@ -713,11 +718,11 @@ static __always_inline void ps_rtt_ts_out(const struct ps_rtt_flow *f, __u32 tsv
  * Ingress segment with timestamps: its TSecr answers the flow's pending
  * TSval, or passes it (the echo of that TSval was skipped or lost).
  */
-static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsecr)
+static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsecr, __u32 ack)
 {
 	struct ps_rtt_ts_pair pr;
 	struct ps_rtt_ts_slot *s;
-	__u32 tsval, flags;
+	__u32 tsval, flags, end;
 	__u64 t;
 
 	if (ps_rtt_ts_pair(&pr, f) || pr.own < 0)
@@ -726,14 +731,28 @@ static __always_inline void ps_rtt_ts_in(const struct ps_rtt_flow *f, __u32 tsec
 	t = pr.t[pr.own & 1];
 	tsval = s->tsval;
 	flags = s->flags;
+	end = s->end;
 	/*
 	 * The swap of t for 0 commits: it fails if a writer took the slot
 	 * since t was read (t never comes back to an old value), so the
 	 * fields read above belong to t.
 	 */
 	if (tsecr == tsval) {
-		__u64 now = bpf_ktime_get_ns();
+		__u64 now;
 
+		/*
+		 * An echo of tsval that does not acknowledge the timed segment
+		 * answers a segment sent before it with the same TSval (Linux's
+		 * timestamp clock ticks once a millisecond, and on a path
+		 * shorter than that a bulk sender times a TSval again right
+		 * after its echo): timed from this slot, it would be shorter than
+		 * any round trip (one in 16 of a bulk transfer's samples over the
+		 * veth bench, some of 0.06 us).  The ACK that covers the segment
+		 * closes the sample.
+		 */
+		if (!ps_seq_after_eq(ack, end))
+			return;
+		now = bpf_ktime_get_ns();
 		if (now > t && __sync_val_compare_and_swap(&s->t, t, 0) == t)
 			ps_rtt_sample(f, NULL, now, now - t,
 				      flags & PS_RTT_TS_SYN ? PS_RTT_SRC_HANDSHAKE : PS_RTT_SRC_TS);
@@ -849,7 +868,7 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, const struct ps_pk
 		if (has_ts) {
 			if (tsecr && ps_rtt_ts_maybe_in(p, data, data_end, lport, rport, tsecr) &&
 			    !ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
-				ps_rtt_ts_in(f, tsecr);
+				ps_rtt_ts_in(f, tsecr, bpf_ntohl(tcp->ack_seq));
 			return;
 		}
 		if (!ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
@@ -864,7 +883,7 @@ static __always_inline void ps_rtt_tcp(struct ps_rtt_flow *f, const struct ps_pk
 	if (!seg_len || ps_rtt_tcp_key(f, p, data, data_end, ingress, lport, rport))
 		return;
 	if (has_ts)
-		ps_rtt_ts_out(f, tsval, syn);
+		ps_rtt_ts_out(f, tsval, syn, seq + seg_len);
 	else
 		ps_rtt_seq_out(f, seq, seg_len, syn);
 }

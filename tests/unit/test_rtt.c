@@ -152,8 +152,9 @@ static void ts_opt(__u8 *o, __u32 val, __u32 ecr)
 
 /*
  * A segment with timestamps (TSval val, TSecr ecr) of the flow with local
- * port lport, through prog: out = sent (data of payload bytes, or a SYN when
- * flags say so), else an answer (ACK, or SYN-ACK).
+ * port lport, through prog: out = sent (data of payload bytes from sequence
+ * number 7000, or a SYN when flags say so), else an answer (ACK, or
+ * SYN-ACK) acknowledging it (up to 100 bytes).
  */
 static void ts_seg(int prog, bool out, __u8 flags, __u32 val, __u32 ecr, size_t payload,
 		   __u16 lport)
@@ -161,7 +162,7 @@ static void ts_seg(int prog, bool out, __u8 flags, __u32 val, __u32 ecr, size_t 
 	__u8 o[12];
 
 	ts_opt(o, val, ecr);
-	tcp(out, flags, out ? 7000 : 3000, out ? 1 : 7001, o, sizeof(o), payload);
+	tcp(out, flags, out ? 7000 : 3000, out ? 1 : 7101, o, sizeof(o), payload);
 	local_port(out, lport);
 	run(prog);
 }
@@ -200,6 +201,8 @@ static void tcp6(bool out, bool vlan, __u16 lport, __u8 flags, const __u8 *o, si
 	put16(t, out ? lport : 443);
 	put16(t + 2, out ? 443 : lport);
 	t[13] = flags;
+	/* Sent from sequence number 0; an answer acknowledges 4096 bytes. */
+	put16(t + 10, out ? 0 : 4096);
 	memcpy(t + 20, o, 12);
 	f_payload(&fr, payload);
 	f_fin(&fr);
@@ -303,6 +306,25 @@ int main(void)
 	check("ts_outstanding_empty", 0, entries(outm, sizeof(struct ps_rtt_outkey)) +
 	      ts_pending(tsm));
 	check("ts_flow_count", 1, bpf_map_lookup_elem(flows, &key, &fv) ? 0 : fv.count);
+	/*
+	 * The timestamp clock ticks once a millisecond, so a flow sends many
+	 * segments with one TSval.  The next one (101..201, TSval 100 again)
+	 * is timed; an echo of 100 that acknowledges only data sent before it
+	 * (ACK 101) closes nothing, the one that covers it (ACK 201) does.
+	 */
+	ts_opt(o, 100, 0);
+	tcp(true, 0x18, 101, 1, o, 12, 100);
+	run(out_fd);
+	check("ts_same_tsval_timed_again", 2, ctr(ctrs, C(ts_recorded)));
+	ts_opt(o, 7, 100);
+	tcp(false, 0x10, 1, 101, o, 12, 0);
+	run(in_fd);
+	check("ts_echo_before_segment_no_sample", 1, samples(hist, PS_RTT_SRC_TS));
+	check("ts_echo_before_segment_still_pending", 1, ts_pending(tsm));
+	tcp(false, 0x10, 1, 201, o, 12, 0);
+	run(in_fd);
+	check("ts_echo_covering_segment_sample", 2, samples(hist, PS_RTT_SRC_TS));
+	check("ts_echo_covering_segment_freed", 0, ts_pending(tsm));
 
 	/* Option walk: MSS, SACK-permitted, then timestamps. */
 	{
@@ -313,13 +335,13 @@ int main(void)
 		ob[19] = 0;
 		tcp(true, 0x18, 1000, 1, ob, 20, 10);
 		run(out_fd);
-		check("opt_walk_ts_after_mss_sackok", 2, ctr(ctrs, C(ts_recorded)));
+		check("opt_walk_ts_after_mss_sackok", 3, ctr(ctrs, C(ts_recorded)));
 		/* A zero-length option ends the walk: no timestamp read. */
 		memcpy(ob, "\x01\x05\x00\x00", 4);
 		ts_opt(ob + 4, 300, 0);
 		tcp(true, 0x18, 2000, 1, ob, 16, 10);
 		run(out_fd);
-		check("opt_bad_len_stops", 2, ctr(ctrs, C(ts_recorded)));
+		check("opt_bad_len_stops", 3, ctr(ctrs, C(ts_recorded)));
 	}
 
 	/* seq/ack without timestamps, Karn's rule. */
@@ -361,7 +383,7 @@ int main(void)
 	put16(fr.b + 34 + 2, 40001);
 	run(in_fd);
 	check("handshake_sample", 1, samples(hist, PS_RTT_SRC_HANDSHAKE));
-	check("handshake_not_ts", 1, samples(hist, PS_RTT_SRC_TS));
+	check("handshake_not_ts", 2, samples(hist, PS_RTT_SRC_TS));
 
 	/* ICMP echo by (id, seq). */
 	icmp(true, 8, 7, 1);
