@@ -9,13 +9,14 @@
  * sample when the answer arrives.
  *  - ts:        TCP timestamps.  One TSval per flow is outstanding at a
  *               time, in a direct-mapped table (ps_rtt_ts, indexed by a hash
- *               of the flow, 2-way; no hash map on the packet path): egress records
- *               the TSval of a segment that carries data, SYN or FIN when the
- *               flow's slot is free; the first ingress segment of the reverse
- *               flow whose TSecr equals it and that acknowledges that segment
- *               closes the sample, one whose TSecr is later frees the slot
- *               without one (its echo was skipped or lost).  So a flow gives about one sample per round trip, like
- *               a ping that rides on the flow's own segments.  A retransmitted
+ *               of the flow, 2-way; no hash map on the packet path): egress
+ *               records the TSval of a segment that carries data, SYN or FIN
+ *               when the flow's slot is free; the first ingress segment of
+ *               the reverse flow whose TSecr equals it and that acknowledges
+ *               that segment closes the sample, one whose TSecr is later
+ *               frees the slot without one (its echo was skipped or lost).
+ *               So a flow gives about one sample per round trip, like a ping
+ *               that rides on the flow's own segments.  A retransmitted
  *               SYN replaces its pending TSval: its fresh TSval tells which
  *               SYN the SYN-ACK answers (RFC 7323 RTTM), no Karn ambiguity.
  *  - seqack:    TCP without timestamps.  Up to PS_RTT_SEGS outstanding end
