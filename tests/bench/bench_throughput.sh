@@ -75,8 +75,9 @@
 # And for the TCP probes alone (bench_tcp.sh):
 #   tcp-persist  pktscope tcp-persist attach in both namespaces, no XDP/TC
 #   tcp-stream   pktscope tcplife and tcpretrans streaming in both namespaces
-# PART_MODE is native, generic or none (--no-xdp); default native here,
-# none in bench_throughput_parts.sh.
+# PART_MODE is native, generic or none (--no-xdp); default none, as for
+# full and in bench_throughput_parts.sh (the tcp, rtt and drops setups then
+# get the tcx-empty floor figures too).
 #
 # How it measures (made for a shared 2-CPU machine where one run can be
 # half or twice the next for reasons of its own):
@@ -128,7 +129,7 @@ BENCH_RATIO=paired
 PKTSCOPE=${PKTSCOPE:-$PWD/build/pktscope}
 SECS=${SECS:-1}
 FULL_MODE=${FULL_MODE:-none}
-PART_MODE=${PART_MODE:-native}
+PART_MODE=${PART_MODE:-none}
 CPU_C=${THR_CPU_CLIENT:-0} CPU_S=${THR_CPU_SERVER:-1}
 [ "$(nproc)" -ge 2 ] || CPU_S=$CPU_C
 read -r -a SETUPS <<<"${THR_SETUPS:-bare full tcx-empty full-clsact tc-empty full-generic bpftrace ltools full-native xdp-pass}"
