@@ -8,6 +8,7 @@
 #     results.json and the README's markdown table;
 #   - tests/bench/bench_progrun.sh end to end with a tiny repeat count: one
 #     figure per frame, hook and program, each with its rounds on both sides;
+#     the xdp-filter peer's rows, no pin left by it, none without its objects;
 #   - tests/unit/tcx_hold.c (the tcx-empty floor of bench_throughput.sh):
 #     the program runs on both TCX hooks, counts exactly the packets that
 #     crossed them, and goes away with the process.
@@ -70,14 +71,28 @@ if [ -x "$BUILD_DIR/tests/bench_progrun" ]; then
 		bash "$REPO_DIR/tests/bench/bench_progrun.sh" >"$tmp/pr.out" 2>&1
 	check_eq progrun/exit 0 $?
 	j=$tmp/pr/progrun.json
-	# 4 frames x 2 hooks x (5 feature sets + count + all-vs-count).
-	check_eq progrun/figures 56 "$(wc -l <"$j" 2>/dev/null)"
-	check_eq progrun/two_rounds_each 56 \
+	# 4 frames x 2 hooks x (5 feature sets + count + all-vs-count), and 4
+	# frames x the xdp-filter peer's 3 at XDP.
+	check_eq progrun/figures 68 "$(wc -l <"$j" 2>/dev/null)"
+	check_eq progrun/two_rounds_each 68 \
 		"$(jq -s '[.[] | select((.subject.values | length) == 2 and (.base.values | length) == 2 and (.ratio | type) == "number")] | length' "$j")"
 	check_eq progrun/targets "xdp.frag4_64.all xdp.qinq_udp4_64.all xdp.tcp6_1500.all xdp.udp4_64.all tc.frag4_64.all tc.qinq_udp4_64.all tc.tcp6_1500.all tc.udp4_64.all" \
 		"$(jq -r 'select(.target == "<= 2x") | .id' "$j" | sort -t. -k1,1r -k2,2 | tr '\n' ' ' | sed 's/ $//')"
 	check_eq progrun/count_vs_empty "empty xdp" "$(jq -r 'select(.id == "xdp.udp4_64.count") | .base.label' "$j")"
 	check_eq progrun/all_vs_count "count tc" "$(jq -r 'select(.id == "tc.tcp6_1500.all-vs-count") | .base.label' "$j")"
+	check_eq progrun/peer_targets "xdp.frag4_64.all-vs-xdpfilter xdp.qinq_udp4_64.all-vs-xdpfilter xdp.tcp6_1500.all-vs-xdpfilter xdp.udp4_64.all-vs-xdpfilter" \
+		"$(jq -r 'select(.target == "<= 1x") | .id' "$j" | sort | tr '\n' ' ' | sed 's/ $//')"
+	check_eq progrun/peer_base "xdp-filter -f udp" "$(jq -r 'select(.id == "xdp.qinq_udp4_64.filter-vs-xdpfilter-udp") | .base.label' "$j")"
+	check_eq progrun/peer_loaded 0 "$(grep -c 'note: no xdpfilter' "$tmp/pr.out")"
+	# xdp-filter's maps are pinned by name when it loads them; the bench's
+	# copies must leave no pin behind.
+	check_eq progrun/peer_no_pin 0 "$(ls /sys/fs/bpf | grep -c -E '^(filter_|xdp_stats_map)')"
+	# Without xdp-tools' objects: the peer rows are left out, with a note.
+	LIBXDP_OBJECT_PATH=$tmp/none BENCH_REPEAT=1000 BENCH_ROUNDS=2 BENCH_OUT=$tmp/pr2 \
+		BUILD_DIR=$BUILD_DIR bash "$REPO_DIR/tests/bench/bench_progrun.sh" >"$tmp/pr2.out" 2>&1
+	check_eq progrun/no_peer_exit 0 $?
+	check_eq progrun/no_peer_figures 56 "$(wc -l <"$tmp/pr2/progrun.json" 2>/dev/null)"
+	check_eq progrun/no_peer_notes 2 "$(grep -c "note: no xdpfilter.*$tmp/none/xdpfilt_alw_" "$tmp/pr2.out")"
 else
 	fail progrun/binary "$BUILD_DIR/tests/bench_progrun is missing: run 'make'"
 fi

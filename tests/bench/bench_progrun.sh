@@ -7,11 +7,15 @@
 # everything on (RTT + the rule), and everything on with the rule tried on
 # every frame (the port prefilter's bits cleared, as for a packet whose port
 # shares the rule's bit); and the cheapest accounting, packets and bytes in
-# a per-CPU array without parsing (count).  Each round runs the empty
-# program, the five sets and count back to back (order rotated every
-# round), pinned to one CPU;
+# a per-CPU array without parsing (count); and at XDP the peer for the drop
+# rule, xdp-filter (xdp-tools), loaded as `xdp-filter load` loads it
+# (defaults: policy allow, all features) and as `xdp-filter load -f udp`,
+# each given the same rule (`xdp-filter port 10 -p udp`).  Each round runs
+# the empty program, the five sets, count and the peers back to back (order
+# rotated every round), pinned to one CPU;
 # figures are medians of the rounds with the per-round ratio's min..max.
-# Target: <= 2x of the empty program with everything on.  About 30 s.
+# Targets: <= 2x of the empty program with everything on; everything on
+# costs less than xdp-filter's default build with one rule.  About 35 s.
 set -u
 cd "$(dirname "$0")/../.."
 BENCH_NAME=progrun; . tests/bench/lib.sh
@@ -25,6 +29,11 @@ fi
 rounds=${BENCH_ROUNDS:-$((BENCH_REPS > 11 ? BENCH_REPS : 11))}
 repeat=${BENCH_REPEAT:-1000000}
 cpu=$(($(nproc) - 1))
+# Where xdp-filter finds its objects: $LIBXDP_OBJECT_PATH, else libxdp's.
+if [ -z "${LIBXDP_OBJECT_PATH:-}" ]; then
+	d=$(pkg-config --variable=libdir libxdp 2>/dev/null)/bpf
+	[ -d "$d" ] && export LIBXDP_OBJECT_PATH=$d
+fi
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 taskset -c "$cpu" "$bin" -r "$repeat" -n "$rounds" >"$raw" || exit 1
@@ -51,5 +60,13 @@ for f in udp4_64 tcp6_1500 qinq_udp4_64 frag4_64; do
 			"count $h" "$(vals "$f" "$h" count)" "empty $h" "$base" "" lower
 		bench_figure "$h.$f.all-vs-count" "${h^^} per-packet cost, ${what[$f]}, pktscope with everything on vs count only" ns/pkt \
 			"pktscope all" "$(vals "$f" "$h" all)" "count $h" "$(vals "$f" "$h" count)" "" lower
+		# The peer (XDP only; no rows when its objects are missing).
+		[ "$h" = xdp ] && [ -n "$(vals "$f" xdp xdpfilter)" ] || continue
+		bench_figure "xdp.$f.xdpfilter" "XDP per-packet cost, ${what[$f]}, xdp-filter as \`xdp-filter load\` loads it (allow, all features) + \`port 10 -p udp\`" ns/pkt \
+			"xdp-filter" "$(vals "$f" xdp xdpfilter)" "empty xdp" "$base" "" lower
+		bench_figure "xdp.$f.all-vs-xdpfilter" "XDP per-packet cost, ${what[$f]}, pktscope with everything on (RTT + 1 rule) vs xdp-filter's default build with the same rule" ns/pkt \
+			"pktscope all" "$(vals "$f" xdp all)" "xdp-filter" "$(vals "$f" xdp xdpfilter)" "<= 1x" lower
+		bench_figure "xdp.$f.filter-vs-xdpfilter-udp" "XDP per-packet cost, ${what[$f]}, pktscope counters + 1 rule vs xdp-filter built for UDP ports only (\`load -f udp\`) with the same rule" ns/pkt \
+			"pktscope filter" "$(vals "$f" xdp filter)" "xdp-filter -f udp" "$(vals "$f" xdp xdpfilter-udp)" "" lower
 	done
 done
