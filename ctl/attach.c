@@ -1467,24 +1467,14 @@ static const char *state_action(const char *st)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		PS_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct dirent **ents = NULL;
 	char notes[8][512];
 	uint64_t cur;
-	int c, r, i, n, shown = 0, nnotes = 0;
+	int r, i, n, shown = 0, nnotes = 0;
 
-	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		r = ps_common_opt(c, optarg);
-		if (r > 0) {
-			ps_cmd_help("status", "");
-			return EXIT_OK;
-		}
-		if (r < 0)
-			return EXIT_USAGE;
-	}
+	r = ps_common_opts_only(argc, argv, "status");
+	if (r >= 0)
+		return r;
 	if (optind != argc) {
 		ps_err("status takes no arguments");
 		return EXIT_USAGE;

@@ -104,6 +104,26 @@ int ps_common_opt(int c, const char *arg)
 	}
 }
 
+int ps_common_opts_only(int argc, char **argv, const char *name)
+{
+	static const struct option opts[] = {
+		PS_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		r = ps_common_opt(c, optarg);
+		if (r > 0) {
+			ps_cmd_help(name, "");
+			return EXIT_OK;
+		}
+		if (r < 0)
+			return EXIT_USAGE;
+	}
+	return -1;
+}
+
 void ps_cmd_help(const char *name, const char *options)
 {
 	const struct ps_cmd *c;

@@ -51,6 +51,12 @@ extern const struct ps_cmd ps_cmds[];
 
 /* Returns 0 when handled, 1 for -h (caller prints help, exits 0), -1 bad. */
 int ps_common_opt(int c, const char *arg);
+/*
+ * The whole option loop of a command with no options of its own: -1 to go
+ * on (optind at the first operand), else the exit code (EXIT_OK after -h,
+ * EXIT_USAGE after a bad option).
+ */
+int ps_common_opts_only(int argc, char **argv, const char *name);
 void ps_cmd_help(const char *name, const char *options);
 
 /* Errors: one line on stderr ("pktscope: ..."), and {"error": ...} in JSON. */

@@ -556,26 +556,16 @@ static void print_rule(__u32 slot, const struct ps_rule *r, const __u32 *mask,
 
 static int filter_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		PS_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ps_rule_stats st[PS_RULE_STATS_ENTRIES];
 	struct ps_filter_pins fp;
 	struct ps_filter_ctl ctl;
 	struct ps_pins p;
 	__u32 slot;
-	int c, rc, shown = 0;
+	int rc, shown = 0;
 
-	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		rc = ps_common_opt(c, optarg);
-		if (rc > 0) {
-			ps_cmd_help("filter", "");
-			return EXIT_OK;
-		}
-		if (rc < 0)
-			return EXIT_USAGE;
-	}
+	rc = ps_common_opts_only(argc, argv, "filter");
+	if (rc >= 0)
+		return rc;
 	if (optind != argc - 1) {
 		ps_err("filter list takes one interface: pktscope filter list IFACE");
 		return EXIT_USAGE;
@@ -619,27 +609,17 @@ out:
 
 static int filter_del(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		PS_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ps_filter_pins fp;
 	struct ps_filter_ctl ctl;
 	struct ps_rule r, empty = {};
 	struct ps_pins p;
 	uint64_t id;
 	__u32 slot;
-	int c, rc, d;
+	int rc, d;
 
-	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		rc = ps_common_opt(c, optarg);
-		if (rc > 0) {
-			ps_cmd_help("filter", "");
-			return EXIT_OK;
-		}
-		if (rc < 0)
-			return EXIT_USAGE;
-	}
+	rc = ps_common_opts_only(argc, argv, "filter");
+	if (rc >= 0)
+		return rc;
 	if (optind != argc - 2) {
 		ps_err("filter del takes an interface and a rule id: pktscope filter del IFACE ID");
 		return EXIT_USAGE;
