@@ -251,7 +251,7 @@ int cmd_biosnoop(int argc, char **argv)
 	struct bio_bpf *skel;
 	int c, r, err = 0;
 
-	while ((c = getopt_long(argc, argv, "d:Q" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "d:Q" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'd':
 			if (parse_disk(optarg, &o.dev))
@@ -420,7 +420,7 @@ int cmd_biotop(int argc, char **argv)
 
 	if (io_no_negative(argc, argv, "biotop", "interval or count"))
 		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "Cr:d:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "Cr:d:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'C':
 			o.no_clear = true;
@@ -562,7 +562,7 @@ int cmd_biolatency(int argc, char **argv)
 
 	if (io_no_negative(argc, argv, "biolatency", "interval or count"))
 		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "DQmd:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "DQmd:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'D':
 			o.per_disk = true;

@@ -154,7 +154,7 @@ int cmd_cachestat(int argc, char **argv)
 	enum mem_wake w = MEM_WAKE_TIMEOUT;
 	char ts[16];
 
-	while ((c = getopt_long(argc, argv, "p:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &pid))
@@ -336,7 +336,7 @@ int cmd_cachetop(int argc, char **argv)
 	char ts[16];
 
 	sort_by = SORT_HITS;
-	while ((c = getopt_long(argc, argv, "i:c:s:n:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "i:c:s:n:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds("interval", optarg, 0.01, 86400, &interval))

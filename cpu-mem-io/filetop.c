@@ -245,7 +245,7 @@ int cmd_filetop(int argc, char **argv)
 	sort_by = SORT_ALL;
 	if (io_no_negative(argc, argv, "filetop", "interval or count"))
 		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "Cas:r:p:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "Cas:r:p:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'C':
 			clear = false;
@@ -370,7 +370,7 @@ int cmd_fileslower(int argc, char **argv)
 
 	if (io_no_negative(argc, argv, "fileslower", "threshold (ms)"))
 		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "p:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &pid))

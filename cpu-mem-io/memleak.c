@@ -600,7 +600,7 @@ int cmd_memleak(int argc, char **argv)
 	int c, r, pid = 0, pidfd = -1, rc = EXIT_RUNTIME;
 	struct libc lc;
 
-	while ((c = getopt_long(argc, argv, "p:kn:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:kn:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &pid))
@@ -1011,7 +1011,7 @@ int cmd_mallocstat(int argc, char **argv)
 	struct libc lc;
 	char tbuf[16];
 
-	while ((c = getopt_long(argc, argv, "p:ai:c:n:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:ai:c:n:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &pid))

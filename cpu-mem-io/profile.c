@@ -543,7 +543,7 @@ int cmd_profile(int argc, char **argv)
 	int c, err, nlinks = 0, ret = EXIT_RUNTIME;
 	double t0, next_prefetch;
 
-	while ((c = getopt_long(argc, argv, "p:F:d:UKfs:n:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:F:d:UKfs:n:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &o.pid))

@@ -358,7 +358,7 @@ int cmd_syscount(int argc, char **argv)
 	uint64_t top = 20;
 	int pid = 0, c, err, ret = EXIT_RUNTIME;
 
-	while ((c = getopt_long(argc, argv, "p:PLd:i:n:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:PLd:i:n:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &pid))
@@ -473,7 +473,7 @@ int cmd_syslat(int argc, char **argv)
 	double duration = 0;
 	const char *arg;
 
-	while ((c = getopt_long(argc, argv, "p:d:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "p:d:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &pid))

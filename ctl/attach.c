@@ -726,7 +726,7 @@ int cmd_attach(int argc, char **argv)
 	uint64_t ino;
 	int c, ifindex, err, r, meta_fd, rc = EXIT_RUNTIME;
 
-	while ((c = getopt_long(argc, argv, "m:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "m:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_mode(optarg, &ao.mode))
@@ -1239,7 +1239,7 @@ int cmd_detach(int argc, char **argv)
 	bool all = false, stale = false, tcp = false;
 	int c, r, ifindex, rc = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "a" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "a" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		if (c == 'a') {
 			all = true;
 			continue;

@@ -83,6 +83,82 @@ void ps_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The long option name (at "--name", up to a '=') stands for: exact or a unique prefix. */
+static const struct option *long_opt_of(const struct option *lo, const char *el, int *nmatch)
+{
+	const char *name = el + 2;
+	size_t len = strcspn(name, "=");
+	const struct option *hit = NULL;
+
+	*nmatch = 0;
+	for (; lo && lo->name; lo++) {
+		if (strncmp(lo->name, name, len))
+			continue;
+		if (strlen(lo->name) == len) {
+			*nmatch = 1;
+			return lo;
+		}
+		hit = lo;
+		++*nmatch;
+	}
+	return *nmatch == 1 ? hit : NULL;
+}
+
+/*
+ * getopt's verdict c ('?' or ':') on the option it stopped at, in one line:
+ * what was wrong, with which option, and where the help is.
+ */
+static void bad_option(int c, int argc, char **argv, const struct option *lo)
+{
+	const char *el = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	const char *cmd = g.cmd ? g.cmd : "";
+	const char *sub = g.cmd && argc > 0 && strcmp(argv[0], g.cmd) ? argv[0] : NULL;
+	bool is_long = !strncmp(el, "--", 2) && el[2];
+	int len = is_long ? (int)strcspn(el, "=") : 0;
+	const struct option *o = is_long ? long_opt_of(lo, el, &(int){ 0 }) : NULL;
+	char what[160], help[64];
+	int n = 0;
+
+	if (c == ':') {
+		if (is_long)
+			snprintf(what, sizeof(what), "option '%.*s' needs a value", len, el);
+		else
+			snprintf(what, sizeof(what), "option '-%c' needs a value", optopt);
+	} else if (!optopt && is_long) {
+		long_opt_of(lo, el, &n);
+		snprintf(what, sizeof(what), n > 1 ? "option '%.*s' is ambiguous: give more of its name" :
+			 "unrecognized option '%.*s'", len, el);
+	} else if (is_long && el[len] == '=' && o && o->val == optopt && o->has_arg == no_argument) {
+		snprintf(what, sizeof(what), "option '--%s' takes no value", o->name);
+	} else if (optopt > ' ' && optopt < 127) {
+		snprintf(what, sizeof(what), "unrecognized option '-%c'", optopt);
+	} else {
+		snprintf(what, sizeof(what), "unrecognized option '%s'", el);
+	}
+	snprintf(help, sizeof(help), "pktscope%s%s --help", *cmd ? " " : "", cmd);
+	if (*cmd)
+		ps_err("%s%s%s: %s: see '%s'", cmd, sub ? " " : "", sub ? sub : "", what, help);
+	else
+		ps_err("%s: see '%s'", what, help);
+}
+
+int ps_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	char s[128];
+	size_t lead = shortopts[0] == '+' || shortopts[0] == '-';
+	int c;
+
+	/* ':' first (after a '+' or '-'): a missing value comes back as ':'. */
+	snprintf(s, sizeof(s), "%.*s:%s", (int)lead, shortopts, shortopts + lead);
+	opterr = 0;
+	c = getopt_long(argc, argv, s, longopts, NULL);
+	if (c == '?' || c == ':') {
+		bad_option(c, argc, argv, longopts);
+		return '?';
+	}
+	return c;
+}
+
 int ps_common_opt(int c, const char *arg)
 {
 	switch (c) {
@@ -100,7 +176,7 @@ int ps_common_opt(int c, const char *arg)
 		ps_err("--netns must come before the command: pktscope --netns %s CMD ...", arg);
 		return -1;
 	default:
-		return -1;	/* getopt already printed what was wrong */
+		return -1;	/* ps_getopt() already said what was wrong */
 	}
 }
 
@@ -112,7 +188,7 @@ int ps_common_opts_only(int argc, char **argv, const char *name)
 	};
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, PS_COMMON_SHORTOPTS, opts)) != -1) {
 		r = ps_common_opt(c, optarg);
 		if (r > 0) {
 			ps_cmd_help(name, "");

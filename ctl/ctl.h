@@ -26,6 +26,7 @@ struct ps_globals {
 	bool json;		/* -j/--json */
 	bool verbose;		/* -v: libbpf's own messages */
 	const char *netns;	/* --netns NAME, entered before the command runs */
+	const char *cmd;	/* the command's name, once main() has found it */
 };
 extern struct ps_globals g;
 
@@ -49,6 +50,14 @@ extern const struct ps_cmd ps_cmds[];
 	{ "help",	no_argument,		NULL, 'h' },	\
 	{ "netns",	required_argument,	NULL, PS_OPT_NETNS }
 
+/*
+ * getopt_long() for every command line of pktscope, without the index
+ * argument: the same options and results, except that a bad option (unknown,
+ * ambiguous, missing its value, or given one it does not take) gets one line
+ * of pktscope's own on stderr (what, with which option, and the command's
+ * --help) instead of getopt's, and comes back as '?'.
+ */
+int ps_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Returns 0 when handled, 1 for -h (caller prints help, exits 0), -1 bad. */
 int ps_common_opt(int c, const char *arg);
 /*

@@ -511,7 +511,7 @@ int cmd_daemon(int argc, char **argv)
 	cfg.read_timeout = 10;
 	cfg.max_conns = 64;
 
-	while ((c = getopt_long(argc, argv, "c:I:l:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "c:I:l:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'c':
 			cfg.file = optarg;

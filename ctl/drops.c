@@ -895,7 +895,7 @@ int cmd_drops(int argc, char **argv)
 	uint64_t ino;
 	int c, r, err, ifindex = 0, rc = EXIT_RUNTIME;
 
-	while ((c = getopt_long(argc, argv, "i:c:d:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "i:c:d:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'i':
 			other = true;

@@ -287,7 +287,7 @@ int ps_filter_parse_add(int argc, char **argv, struct ps_rule *out)
 	double rate = 0;
 	int c, rc, d;
 
-	while ((c = getopt_long(argc, argv, PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case O_DROP:
 			drop = true;

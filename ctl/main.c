@@ -55,9 +55,8 @@ int main(int argc, char **argv)
 
 	out_init(false);
 	ps_libbpf_quiet();
-	opterr = 1;
 	/* "+": stop at the command name; its own options are its business. */
-	while ((c = getopt_long(argc, argv, "+" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "+" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -66,10 +65,8 @@ int main(int argc, char **argv)
 			g.netns = optarg;
 			break;
 		default:
-			if (ps_common_opt(c, optarg)) {
-				fprintf(stderr, "pktscope: see 'pktscope --help'\n");
+			if (ps_common_opt(c, optarg))
 				return EXIT_USAGE;
-			}
 		}
 	}
 	if (optind >= argc) {
@@ -79,6 +76,9 @@ int main(int argc, char **argv)
 	cmd = find_cmd(argv[optind]);
 	if (!cmd)
 		return EXIT_USAGE;
+	/* An abbreviation stands for the whole name from here on. */
+	g.cmd = cmd->name;
+	argv[optind] = (char *)cmd->name;
 	if (g.netns) {
 		/* A missing privilege is a runtime error, not a bad netns name. */
 		if (ps_need_root("--netns"))

@@ -1450,7 +1450,7 @@ int cmd_report(int argc, char **argv)
 	r->duration = 10;
 	r->freq = 99;
 	r->netns = g.netns;
-	while ((ch = getopt_long(argc, argv, "d:p:i:o:j:F:vh", opts, NULL)) != -1) {
+	while ((ch = ps_getopt(argc, argv, "d:p:i:o:j:F:vh", opts)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (parse_seconds("duration (-d)", optarg, 1, 86400, &r->duration))

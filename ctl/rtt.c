@@ -509,7 +509,7 @@ int cmd_rtt(int argc, char **argv)
 	size_t i;
 
 	sort_by = SORT_P50;
-	while ((c = getopt_long(argc, argv, "i:c:d:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "i:c:d:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds("interval", optarg, 0.01, 86400, &interval))

@@ -222,7 +222,7 @@ int cmd_stats(int argc, char **argv)
 	bool tcp = false;
 	int c, r, rc;
 
-	while ((c = getopt_long(argc, argv, "i:c:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "i:c:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds("interval", optarg, 0.01, 86400, &interval))
@@ -306,7 +306,7 @@ int cmd_hist(int argc, char **argv)
 	struct ps_pins p;
 	int c, r, rc, d, only = -1;
 
-	while ((c = getopt_long(argc, argv, "d:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "d:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'd':
 			for (d = 0; d < PS_DIR_MAX; d++)

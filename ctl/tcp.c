@@ -434,7 +434,7 @@ static int parse_opts(const char *name, int kind, int argc, char **argv, struct 
 	int c, r;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, shortopts, opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &o->pid))
@@ -1288,7 +1288,7 @@ int cmd_tcp_persist(int argc, char **argv)
 	const char *sub;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "i:c:" PS_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = ps_getopt(argc, argv, "i:c:" PS_COMMON_SHORTOPTS, opts)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_u64("--max-flows", optarg, 16, 1u << 24, &flows))

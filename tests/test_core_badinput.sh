@@ -83,6 +83,37 @@ bad no_command 2 "no command" "$P"
 bad unknown_global_flag 2 "unrecognized option|see 'pktscope --help'" "$P" --frobnicate status
 bad unknown_attach_flag 2 "unrecognized option" "$P" --netns "$NS_B" attach --frobnicate veth0
 bad unknown_stats_flag 2 "unrecognized option" "$P" --netns "$NS_B" stats --frobnicate veth0
+# A bad option: pktscope's one line (what, with which option, the command's
+# help), whatever getopt found wrong, in every command (one parser: ps_getopt).
+opt_bad() {
+	local name=$1 want=$2; shift 2
+	bad "$name" 2 "^$want\$" "$@"
+	check_eq "${name}_one_line" 1 "$(grep -c . <<<"$LAST_ERR")"
+}
+opt_bad global_flag "pktscope: unrecognized option '--frobnicate': see 'pktscope --help'" \
+	"$P" --frobnicate status
+opt_bad attach_flag "pktscope: attach: unrecognized option '--frobnicate': see 'pktscope attach --help'" \
+	"$P" --netns "$NS_B" attach --frobnicate veth0
+opt_bad short_flag "pktscope: stats: unrecognized option '-Q': see 'pktscope stats --help'" \
+	"$P" --netns "$NS_B" stats -Q veth0
+opt_bad short_in_cluster "pktscope: stats: unrecognized option '-Q': see 'pktscope stats --help'" \
+	"$P" --netns "$NS_B" stats -vQ veth0
+opt_bad missing_value "pktscope: stats: option '-i' needs a value: see 'pktscope stats --help'" \
+	"$P" --netns "$NS_B" stats veth0 -i
+opt_bad missing_long_value "pktscope: attach: option '--mode' needs a value: see 'pktscope attach --help'" \
+	"$P" --netns "$NS_B" attach veth0 --mode
+opt_bad value_not_taken "pktscope: attach: option '--rtt' takes no value: see 'pktscope attach --help'" \
+	"$P" --netns "$NS_B" attach --rtt=1 veth0
+opt_bad abbreviation_value_not_taken "pktscope: attach: option '--rtt' takes no value: see 'pktscope attach --help'" \
+	"$P" --netns "$NS_B" attach --rt=1 veth0
+opt_bad ambiguous "pktscope: tcplife: option '--p' is ambiguous: give more of its name: see 'pktscope tcplife --help'" \
+	"$P" tcplife --p 1
+opt_bad subcommand_flag "pktscope: filter list: unrecognized option '--bogus': see 'pktscope filter --help'" \
+	"$P" --netns "$NS_B" filter list --bogus veth0
+opt_bad abbreviated_command "pktscope: syscount: unrecognized option '--bogus': see 'pktscope syscount --help'" \
+	"$P" sysc --bogus
+opt_bad global_missing_value "pktscope: option '--netns' needs a value: see 'pktscope --help'" \
+	"$P" --netns
 bad attach_no_iface 2 "attach takes one interface" "$P" --netns "$NS_B" attach
 bad attach_two_ifaces 2 "attach takes one interface" "$P" --netns "$NS_B" attach veth0 ifb0
 bad attach_nothing 2 "leave nothing to attach" "$P" --netns "$NS_B" attach --no-xdp --no-tc veth0
