@@ -115,9 +115,9 @@ static void bad_option(int c, int argc, char **argv, const struct option *lo)
 	const char *sub = g.cmd && argc > 0 && strcmp(argv[0], g.cmd) ? argv[0] : NULL;
 	bool is_long = !strncmp(el, "--", 2) && el[2];
 	int len = is_long ? (int)strcspn(el, "=") : 0;
-	const struct option *o = is_long ? long_opt_of(lo, el, &(int){ 0 }) : NULL;
-	char what[160], help[64];
 	int n = 0;
+	const struct option *o = is_long ? long_opt_of(lo, el, &n) : NULL;
+	char what[160], help[64];
 
 	if (c == ':') {
 		if (is_long)
@@ -125,7 +125,6 @@ static void bad_option(int c, int argc, char **argv, const struct option *lo)
 		else
 			snprintf(what, sizeof(what), "option '-%c' needs a value", optopt);
 	} else if (!optopt && is_long) {
-		long_opt_of(lo, el, &n);
 		snprintf(what, sizeof(what), n > 1 ? "option '%.*s' is ambiguous: give more of its name" :
 			 "unrecognized option '%.*s'", len, el);
 	} else if (is_long && el[len] == '=' && o && o->val == optopt && o->has_arg == no_argument) {

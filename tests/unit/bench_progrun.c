@@ -22,10 +22,10 @@
  *
  * And, at XDP, the peer a user would load for the drop rule: xdp-filter of
  * xdp-tools, whose BPF objects libxdp installs (found where xdp-filter finds
- * them: $LIBXDP_OBJECT_PATH, else /usr/lib/x86_64-linux-gnu/bpf).  `xdp-filter load IFACE` loads
- * xdpfilt_alw_all.o (policy allow, all features: the defaults), `xdp-filter
- * load -f udp IFACE` xdpfilt_alw_udp.o; `xdp-filter port 10 -p udp` then
- * sets the rule pktscope's filter sets have.  Both peers are loaded and
+ * them: $LIBXDP_OBJECT_PATH, else /usr/lib/x86_64-linux-gnu/bpf).
+ * `xdp-filter load IFACE` loads xdpfilt_alw_all.o (policy allow, all
+ * features: the defaults), `xdp-filter load -f udp IFACE` xdpfilt_alw_udp.o;
+ * `xdp-filter port 10 -p udp` then sets the rule pktscope's filter sets have.  Both peers are loaded and
  * given that rule here the same way (see peer_load), and must drop a UDP
  * frame to port 10 and pass the bench's frames, as pktscope's rule must.
  * Without the objects the peer rows are left out, with a note on stderr.
